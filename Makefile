@@ -1,0 +1,92 @@
+# The interface of the project: CI and the README call only these targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+TOOLS := .tools
+ACTIONLINT_VERSION := v1.7.12
+CHECKOV_VERSION := 3.3.30
+STAMP := $(VENV)/.installed
+PORT ?= 8080
+
+.PHONY: help setup setup-checkov setup-actionlint lint lint-py lint-workflows fmt test test-unit \
+        test-integration check-generated check-infra render demo serve bench package clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24,<26"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv with the pinned dependencies and install obsctl into it
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	@touch $@
+
+setup-checkov: $(CHECKOV_VENV)/.installed ## checkov in its own venv (it and python-hcl2 both ship a module named hcl2)
+
+$(TOOLS)/actionlint:
+	GOBIN=$(CURDIR)/$(TOOLS) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+setup-actionlint: $(TOOLS)/actionlint ## actionlint, built from the Go module proxy
+
+lint-py: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+lint-workflows: setup setup-actionlint ## actionlint and zizmor over .github/workflows
+	$(TOOLS)/actionlint
+	$(BIN)/zizmor --offline .github/workflows
+
+lint: lint-py lint-workflows check-infra ## Every static check: Python, workflows, Terraform
+
+fmt: setup ## Format Python and Terraform in place
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(PY) -m obsctl.tools.terraform fmt
+
+check-generated: setup ## Fail when a committed generated file differs from what the code renders
+	$(PY) -m obsctl.tools.generated check
+
+render: setup ## Re-render every generated file (alarms, Grafana rules, dashboards, index templates)
+	$(PY) -m obsctl.tools.generated write
+
+check-infra: setup setup-checkov ## terraform fmt -check, checkov, and our own policy checks
+	$(PY) -m obsctl.tools.terraform fmt-check
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --directory infra --config-file infra/.checkov.yaml
+
+test-unit: setup ## Unit tests only
+	$(BIN)/pytest tests/unit -q
+
+test-integration: setup ## Integration and end-to-end tests (start a local OpenSearch node and moto)
+	$(BIN)/pytest tests/integration tests/e2e -q
+
+test: setup lint-py check-generated check-infra ## ruff, mypy, drift and infra checks, then every test
+	$(BIN)/pytest -q
+
+demo: setup ## Run the whole platform locally end to end; writes build/demo/summary.json
+	$(BIN)/obsctl demo
+
+serve: setup ## Serve the API locally on 127.0.0.1 (PORT=8080) behind a SigV4 gateway
+	$(BIN)/obsctl serve --port $(PORT)
+
+bench: setup ## Benchmarks: function cold start, shipper throughput and memory
+	$(PY) -m bench
+
+package: setup ## Build the Lambda zips reproducibly into build/dist
+	$(PY) -m obsctl.tools.package
+
+clean: ## Remove build output, caches and the virtualenvs
+	rm -rf build dist $(VENV) $(CHECKOV_VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

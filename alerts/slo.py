@@ -1,0 +1,114 @@
+"""Expand SLOs into multiwindow, multi-burn-rate alarms that fit CloudWatch's limits.
+
+The SRE workbook pages when the error budget burns 14.4x over 1 h (checked over 5 min too) or 6x
+over 6 h (checked over 30 min), and files a ticket at 1x over 3 days (checked over 6 h). CloudWatch
+limits an alarm's evaluation range (period x evaluation periods) to one day and evaluates
+period-aligned datapoints, so:
+
+- a window of one period or less is one datapoint of that period (5 min, 30 min, 1 h);
+- a longer window is N hourly datapoints that must *all* breach (6 h = 6 of 6 hours), which is
+  stricter than the average over the window: fewer false pages, bursts caught by the fast tier;
+- the 3-day ticket window is shortened to 1 day (24 of 24 hours), the longest range allowed.
+
+Each tier becomes two ``info`` alarms (long and short window) joined by an ``AND`` composite.
+"""
+
+from __future__ import annotations
+
+from alerts.model import (
+    SLO,
+    AvailabilitySLO,
+    BurnRateTier,
+    CompositeAlarm,
+    MathAlarm,
+    MetricAlarm,
+    MetricStat,
+)
+
+TIERS: tuple[BurnRateTier, ...] = (
+    BurnRateTier("fast", 14.4, long_period=3600, long_evaluation_periods=1, short_period=300,
+                 short_evaluation_periods=1, severity="page"),
+    BurnRateTier("slow", 6.0, long_period=3600, long_evaluation_periods=6, short_period=1800,
+                 short_evaluation_periods=1, severity="page"),
+    BurnRateTier("budget", 1.0, long_period=3600, long_evaluation_periods=24, short_period=3600,
+                 short_evaluation_periods=6, severity="ticket"),
+)  # fmt: skip
+
+
+def percentile_for_burn(objective: float, burn_rate: float) -> str:
+    """The latency percentile that exceeds the threshold exactly when the slow share > b x budget."""
+    slow_share = burn_rate * (1.0 - objective)
+    if not 0 < slow_share < 1:
+        raise ValueError(f"burn rate {burn_rate} is impossible for objective {objective}")
+    percentile = round(100.0 * (1.0 - slow_share), 2)
+    return f"p{percentile:g}"
+
+
+def _window_alarm(slo: SLO, tier: BurnRateTier, which: str) -> MetricAlarm | MathAlarm:
+    period = tier.long_period if which == "long" else tier.short_period
+    periods = tier.long_evaluation_periods if which == "long" else tier.short_evaluation_periods
+    name = f"{slo.name}-{tier.name}-{which}"
+    window = f"{period * periods // 60} min"
+    if isinstance(slo, AvailabilitySLO):
+        return MathAlarm(
+            name=name,
+            expression="FILL(errors, 0) / requests",
+            metrics=(
+                MetricStat("errors", slo.errors, "Sum", period),
+                MetricStat("requests", slo.requests, "Sum", period),
+            ),
+            label=f"{slo.name} error ratio",
+            period=period,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison="GreaterThanThreshold",
+            threshold=round(tier.burn_rate * slo.error_budget, 6),
+            treat_missing_data="notBreaching",
+            severity="info",
+            description=(
+                f"{slo.name}: error ratio burns the {slo.objective:.3%} budget {tier.burn_rate:g}x "
+                f"over the {which} window ({window}); part of the {tier.name} burn-rate tier."
+            ),
+            runbook=slo.runbook,
+        )
+    return MetricAlarm(
+        name=name,
+        namespace=slo.latency.namespace,
+        metric_name=slo.latency.metric_name,
+        dimensions=slo.latency.dimensions,
+        statistic=percentile_for_burn(slo.objective, tier.burn_rate),
+        period=period,
+        evaluation_periods=periods,
+        datapoints_to_alarm=periods,
+        comparison="GreaterThanThreshold",
+        threshold=slo.threshold_ms,
+        treat_missing_data="notBreaching",
+        severity="info",
+        description=(
+            f"{slo.name}: more than {tier.burn_rate * slo.error_budget:.2%} of requests slower than "
+            f"{slo.threshold_ms:g} ms over the {which} window ({window}); {tier.name} burn-rate tier."
+        ),
+        runbook=slo.runbook,
+    )
+
+
+def expand(slo: SLO) -> tuple[tuple[MetricAlarm | MathAlarm, ...], tuple[CompositeAlarm, ...]]:
+    """The window alarms and the per-tier ``AND`` composites of one SLO."""
+    alarms: list[MetricAlarm | MathAlarm] = []
+    composites: list[CompositeAlarm] = []
+    for tier in TIERS:
+        long_alarm, short_alarm = _window_alarm(slo, tier, "long"), _window_alarm(slo, tier, "short")
+        alarms += [long_alarm, short_alarm]
+        composites.append(
+            CompositeAlarm(
+                name=f"{slo.name}-{tier.name}-burn",
+                rule=f"ALARM({long_alarm.name}) AND ALARM({short_alarm.name})",
+                severity="ticket",
+                description=(
+                    f"{slo.name} ({slo.objective:.3%} over {slo.window_days} days) is burning its error "
+                    f"budget at {tier.burn_rate:g}x or more in both windows."
+                ),
+                runbook=slo.runbook,
+            )
+        )
+    return tuple(alarms), tuple(composites)

@@ -1,0 +1,130 @@
+"""The function's settings: one typed, immutable model, read and validated once per cold start.
+
+Reading the environment in one place means a missing or malformed setting fails the first
+invocation with a message naming it, instead of surfacing later as an S3 or HMAC error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from signals.config import (
+    ENV_AWS_DEFAULT_REGION,
+    ENV_AWS_REGION,
+    ENV_BUCKET_NAME,
+    ENV_S3_CONNECT_TIMEOUT,
+    ENV_S3_MAX_ATTEMPTS,
+    ENV_S3_READ_TIMEOUT,
+    ENV_TOKEN_SECRET,
+)
+
+MIN_SECRET_LENGTH = 32
+"""HMAC-SHA256 keys shorter than the hash output weaken the token signature."""
+
+DEFAULT_CONNECT_TIMEOUT = 2.0
+DEFAULT_READ_TIMEOUT = 5.0
+DEFAULT_MAX_ATTEMPTS = 3
+MAX_CONNECT_TIMEOUT = 30.0
+MAX_READ_TIMEOUT = 60.0
+MAX_ATTEMPTS_LIMIT = 10
+
+# S3 bucket naming rules (general purpose buckets): 3-63 chars, lowercase letters, digits, dots, hyphens.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; ``setting`` names the environment variable."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"invalid configuration: {setting} {problem}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Config:
+    bucket_name: str
+    token_secret: bytes
+    region: str
+    s3_connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    s3_read_timeout: float = DEFAULT_READ_TIMEOUT
+    s3_max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    def __repr__(self) -> str:
+        # Keep the secret out of logs and tracebacks.
+        return (
+            f"Config(bucket_name={self.bucket_name!r}, region={self.region!r}, "
+            f"s3_connect_timeout={self.s3_connect_timeout}, s3_read_timeout={self.s3_read_timeout}, "
+            f"s3_max_attempts={self.s3_max_attempts})"
+        )
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Build the config from an environment mapping (``os.environ`` in the handler)."""
+    return Config(
+        bucket_name=_bucket_name(environ),
+        token_secret=_secret(environ),
+        region=_region(environ),
+        s3_connect_timeout=_seconds(
+            environ, ENV_S3_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT
+        ),
+        s3_read_timeout=_seconds(environ, ENV_S3_READ_TIMEOUT, DEFAULT_READ_TIMEOUT, MAX_READ_TIMEOUT),
+        s3_max_attempts=_attempts(environ),
+    )
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(name, "is not set")
+    return value
+
+
+def _bucket_name(environ: Mapping[str, str]) -> str:
+    value = _required(environ, ENV_BUCKET_NAME)
+    if not _BUCKET_NAME.match(value) or ".." in value:
+        raise ConfigError(ENV_BUCKET_NAME, f"is not a valid S3 bucket name: {value!r}")
+    return value
+
+
+def _secret(environ: Mapping[str, str]) -> bytes:
+    value = _required(environ, ENV_TOKEN_SECRET)
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(ENV_TOKEN_SECRET, f"must be at least {MIN_SECRET_LENGTH} characters long")
+    return value.encode("utf-8")
+
+
+def _region(environ: Mapping[str, str]) -> str:
+    # The Lambda runtime sets both; AWS_REGION wins as in the AWS SDKs.
+    value = environ.get(ENV_AWS_REGION, "").strip() or environ.get(ENV_AWS_DEFAULT_REGION, "").strip()
+    if not value:
+        raise ConfigError(ENV_AWS_REGION, "is not set")
+    if not _REGION.match(value):
+        raise ConfigError(ENV_AWS_REGION, f"is not a valid AWS region: {value!r}")
+    return value
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= maximum:  # also rejects nan and inf
+        raise ConfigError(name, f"must be a number of seconds in (0, {maximum:g}], got {raw!r}")
+    return value
+
+
+def _attempts(environ: Mapping[str, str]) -> int:
+    raw = environ.get(ENV_S3_MAX_ATTEMPTS, "").strip()
+    if not raw:
+        return DEFAULT_MAX_ATTEMPTS
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= MAX_ATTEMPTS_LIMIT:
+        raise ConfigError(
+            ENV_S3_MAX_ATTEMPTS, f"must be an integer from 1 to {MAX_ATTEMPTS_LIMIT}, got {raw!r}"
+        )
+    return int(raw)

@@ -1,0 +1,63 @@
+"""The opaque ``next_token``: S3's continuation token, bound to the prefix and signed.
+
+A caller can neither forge a position nor reuse a token with another prefix: the token carries an
+HMAC-SHA256 (key ``NEXT_TOKEN_SECRET``) over a version byte, a digest of the prefix it was issued
+for, and S3's continuation token. Layout before base64url (unpadded) encoding::
+
+    version (1 byte) | sha256(prefix)[:8] | continuation token (UTF-8) | HMAC-SHA256 (32 bytes)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+
+from function.errors import MSG_TOKEN_INVALID, MSG_TOKEN_OTHER_PREFIX, BadRequestError
+
+TOKEN_VERSION = 1
+MAX_TOKEN_CHARS = 2048
+_PREFIX_DIGEST_BYTES = 8
+_MAC_BYTES = 32
+_HEADER_BYTES = 1 + _PREFIX_DIGEST_BYTES
+_CONTEXT = b"objects-api/next_token/v1\x00"
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _prefix_digest(prefix: str) -> bytes:
+    return hashlib.sha256(prefix.encode("utf-8")).digest()[:_PREFIX_DIGEST_BYTES]
+
+
+def _mac(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, _CONTEXT + payload, hashlib.sha256).digest()
+
+
+def encode_token(secret: bytes, prefix: str, continuation: str) -> str:
+    """Wrap S3's continuation token for a page listed under ``prefix``."""
+    payload = bytes([TOKEN_VERSION]) + _prefix_digest(prefix) + continuation.encode("utf-8")
+    raw = payload + _mac(secret, payload)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_token(secret: bytes, prefix: str, token: str) -> str:
+    """Return S3's continuation token, or raise ``BadRequestError`` for a bad or foreign token."""
+    if not 0 < len(token) <= MAX_TOKEN_CHARS or not _BASE64URL.fullmatch(token):
+        raise BadRequestError(MSG_TOKEN_INVALID)
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequestError(MSG_TOKEN_INVALID) from exc
+    if len(raw) <= _HEADER_BYTES + _MAC_BYTES:
+        raise BadRequestError(MSG_TOKEN_INVALID)
+    payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+    # Authenticate first: nothing inside an unauthenticated token is looked at.
+    if not hmac.compare_digest(mac, _mac(secret, payload)) or payload[0] != TOKEN_VERSION:
+        raise BadRequestError(MSG_TOKEN_INVALID)
+    if not hmac.compare_digest(payload[1:_HEADER_BYTES], _prefix_digest(prefix)):
+        raise BadRequestError(MSG_TOKEN_OTHER_PREFIX)
+    try:
+        return payload[_HEADER_BYTES:].decode("utf-8")
+    except UnicodeDecodeError as exc:  # only possible with a leaked secret
+        raise BadRequestError(MSG_TOKEN_INVALID) from exc

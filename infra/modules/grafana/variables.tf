@@ -1,0 +1,65 @@
+variable "name" {
+  description = "Name of the workspace (also names its role)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-._~]{1,255}$", var.name))
+    error_message = "name must be 1-255 characters of [a-zA-Z0-9-._~]."
+  }
+}
+
+variable "authentication_providers" {
+  description = "How people sign in: AWS_SSO (IAM Identity Center, must be enabled in the account) and/or SAML (then configure the IdP with aws_grafana_workspace_saml_configuration)."
+  type        = list(string)
+  default     = ["AWS_SSO"]
+
+  validation {
+    condition     = length(var.authentication_providers) > 0 && alltrue([for p in var.authentication_providers : contains(["AWS_SSO", "SAML"], p)])
+    error_message = "authentication_providers must be a non-empty subset of [AWS_SSO, SAML]."
+  }
+}
+
+variable "grafana_version" {
+  description = "Grafana version of the workspace."
+  type        = string
+  default     = "10.4"
+
+  validation {
+    condition     = contains(["9.4", "10.4", "11.5", "12.4"], var.grafana_version)
+    error_message = "grafana_version must be one Amazon Managed Grafana offers (9.4, 10.4, 11.5, 12.4)."
+  }
+}
+
+variable "collection_arn" {
+  description = "ARN of the OpenSearch Serverless collection the workspace reads."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:aoss:", var.collection_arn))
+    error_message = "collection_arn must be an OpenSearch Serverless collection ARN."
+  }
+}
+
+variable "log_group_arns" {
+  description = "Log groups the workspace may query with CloudWatch Logs Insights."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_group_ids" {
+  description = "IAM Identity Center group ids that get the Grafana ADMIN role."
+  type        = list(string)
+  default     = []
+}
+
+variable "viewer_group_ids" {
+  description = "IAM Identity Center group ids that get the Grafana VIEWER role."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,147 @@
+"""The dead-letter store: what could not be indexed, kept with its reason, replayable.
+
+One object per failed batch (S3, SSE-KMS), holding the original log events, each with the reason
+its document was not indexed, and the stream it came from; a malformed Lambda event is kept whole.
+If the write fails, ``DeadLetterWriteError`` propagates: the handler raises, and Lambda's retries
+and on-failure destination keep the batch. ``obsctl ship replay`` reads these objects back.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+FORMAT_VERSION = 1
+KIND_BATCH = "batch"
+KIND_MALFORMED = "malformed"
+
+
+class DeadLetterWriteError(RuntimeError):
+    """The dead-letter store refused the write; the batch must not be acknowledged."""
+
+
+class DeadLetterStore(Protocol):
+    def write(self, record: dict[str, Any]) -> str:
+        """Persist one record; return where it went. Raise DeadLetterWriteError on failure."""
+        ...
+
+
+def batch_record(
+    source: dict[str, Any], failures: list[tuple[dict[str, Any], str]], request_id: str
+) -> dict[str, Any]:
+    """A record for the events of one batch that were not indexed, each with its reason."""
+    return {
+        "version": FORMAT_VERSION,
+        "kind": KIND_BATCH,
+        "written_at_ms": int(time.time() * 1000),
+        "request_id": request_id,
+        "source": source,
+        "reason": failures[0][1] if failures else "",
+        "events": [{**event, "reason": reason} for event, reason in failures],
+    }
+
+
+def malformed_record(event: Any, reason: str, request_id: str) -> dict[str, Any]:
+    """A record for a Lambda event that could not be decoded at all."""
+    return {
+        "version": FORMAT_VERSION,
+        "kind": KIND_MALFORMED,
+        "written_at_ms": int(time.time() * 1000),
+        "request_id": request_id,
+        "reason": reason,
+        "event": event,
+    }
+
+
+def _object_name(record: dict[str, Any]) -> str:
+    stamp = time.strftime("%Y/%m/%d/%H", time.gmtime(record["written_at_ms"] / 1000))
+    return f"{stamp}/{record['kind']}-{uuid.uuid4().hex}.json"
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+
+
+class S3DeadLetters:
+    """Writes records to S3 with SSE-KMS (the given key, or the bucket's default KMS key)."""
+
+    def __init__(self, client: Any | None, bucket: str, kms_key_id: str | None, prefix: str) -> None:
+        self._client = client  # None: created on the first write, so cold starts skip importing boto3
+        self._bucket = bucket
+        self._kms_key_id = kms_key_id
+        self._prefix = prefix
+
+    def write(self, record: dict[str, Any]) -> str:
+        key = self._prefix + _object_name(record)
+        extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms"}
+        if self._kms_key_id:
+            extra["SSEKMSKeyId"] = self._kms_key_id
+        try:
+            if self._client is None:
+                import boto3
+
+                self._client = boto3.client("s3")
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=encode_record(record),
+                ContentType="application/json",
+                **extra,
+            )
+        except Exception as exc:  # any failure here must fail the invocation
+            raise DeadLetterWriteError(
+                f"dead-letter write to s3://{self._bucket}/{key} failed: {exc}"
+            ) from exc
+        return f"s3://{self._bucket}/{key}"
+
+
+class DirectoryDeadLetters:
+    """Writes records as files under a local directory (the CLI's ``send``; tests)."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def write(self, record: dict[str, Any]) -> str:
+        path = self._root / _object_name(record)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(encode_record(record))
+        except OSError as exc:
+            raise DeadLetterWriteError(f"dead-letter write to {path} failed: {exc}") from exc
+        return str(path)
+
+
+def read_records(source: str, s3_client: Any | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every dead-letter record under ``s3://bucket/prefix`` or a local directory, oldest name first."""
+    if source.startswith("s3://"):
+        bucket, _, prefix = source[len("s3://") :].partition("/")
+        if not bucket:
+            raise ValueError(f"no bucket in {source!r}")
+        if s3_client is None:
+            raise ValueError("reading from S3 needs an S3 client")
+        paginator = s3_client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                body = s3_client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                yield f"s3://{bucket}/{item['Key']}", _decode(body, item["Key"])
+        return
+    root = Path(source)
+    if not root.is_dir():
+        raise ValueError(f"{source!r} is neither an s3:// URI nor a directory")
+    for path in sorted(root.rglob("*.json")):
+        yield str(path), _decode(path.read_bytes(), str(path))
+
+
+def _decode(body: bytes, where: str) -> dict[str, Any]:
+    try:
+        record = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"{where} is not a dead-letter record: {exc}") from None
+    if not isinstance(record, dict) or record.get("kind") not in (KIND_BATCH, KIND_MALFORMED):
+        raise ValueError(f"{where} is not a dead-letter record")
+    return record

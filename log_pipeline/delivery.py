@@ -1,0 +1,323 @@
+"""Deliver bulk actions: read every item, resend only what can succeed, within a deadline.
+
+- Bodies are split by bytes and by count (``bulk_max_bytes``, ``bulk_max_docs``).
+- Retryable (429, 5xx, rejected execution, connection errors, timeouts): resent, only those items,
+  after a capped exponential backoff with full jitter, while the deadline allows.
+- 413: the body is split in halves and resent at once; a single document that is still too large
+  fails with that reason.
+- Mapping errors: the offending fields move into ``unmapped`` (one JSON string) and the document is
+  resent once; nothing is lost.
+- Anything else, or anything still pending at the deadline, is returned as a failure with its
+  reason, for the dead-letter store.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import requests
+
+from log_pipeline.documents import Action
+from log_pipeline.transport import BulkResponse, Transport
+from signals import logs as f
+
+MIN_REQUEST_S = 0.05
+"""Below this much time left, another request cannot finish: stop and dead-letter."""
+
+_RETRYABLE_ERROR_TYPES = frozenset(
+    {
+        "es_rejected_execution_exception",
+        "opensearch_rejected_execution_exception",
+        "rejected_execution_exception",
+        "process_cluster_event_timeout_exception",
+        "unavailable_shards_exception",
+        "cluster_block_exception",
+        "circuit_breaking_exception",
+        "node_not_connected_exception",
+    }
+)
+_MAPPING_ERROR_MARKERS = ("mapper", "mapping", "parsing")
+_FIELD_IN_REASON = re.compile(r"(?:field|mapping for|object mapping) \[([^\]]+)\]")
+_NEVER_MOVED = frozenset({f.TIMESTAMP, f.UNMAPPED})
+_KEPT_ON_FALLBACK = frozenset(
+    {
+        f.TIMESTAMP,
+        f.MESSAGE,
+        f.CW_LOG_GROUP,
+        f.CW_LOG_STREAM,
+        f.CW_EVENT_ID,
+        f.EVENT_KIND,
+        f.CLOUD_ACCOUNT_ID,
+        f.CLOUD_REGION,
+        f.UNMAPPED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    action: Action
+    reason: str
+
+
+@dataclass(slots=True)
+class DeliveryResult:
+    indexed: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    retried: int = 0
+    """Documents sent again (after a retryable error or a mapping fix); 413 splits not counted."""
+    mapping_fixed: int = 0
+    bulk_requests: int = 0
+    bulk_bytes: int = 0
+    max_request_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLimits:
+    max_bytes: int
+    max_docs: int
+    max_request_timeout_s: float = 30.0
+    backoff_base_s: float = 0.1
+    backoff_cap_s: float = 5.0
+
+
+def chunk_actions(actions: Sequence[Action], max_bytes: int, max_docs: int) -> Iterator[list[Action]]:
+    """Consecutive groups whose encoded size stays within max_bytes (a lone oversize doc excepted)."""
+    chunk: list[Action] = []
+    size = 0
+    for action in actions:
+        length = len(action.encoded())
+        if chunk and (len(chunk) >= max_docs or size + length > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(action)
+        size += length
+    if chunk:
+        yield chunk
+
+
+class Deliverer:
+    """Runs the delivery loop; clock, sleep and jitter are injectable so tests run fast."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        limits: DeliveryLimits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._transport = transport
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def deliver(self, actions: Sequence[Action], deadline: float) -> DeliveryResult:
+        """Send ``actions``; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP trouble."""
+        result = DeliveryResult()
+        pending = list(actions)
+        attempt = 0
+        while pending:
+            transient, fixed = self._send_round(pending, deadline, result)
+            pending = transient + fixed
+            if not pending:
+                break
+            result.retried += len(pending)
+            if transient:
+                attempt += 1
+                cap = min(self._limits.backoff_cap_s, self._limits.backoff_base_s * 2**attempt)
+                delay = self._jitter() * cap
+                if self._clock() + delay + MIN_REQUEST_S >= deadline:
+                    result.retried -= len(pending)
+                    self._give_up(pending, f"deadline reached after {attempt} attempt(s)", result)
+                    break
+                self._sleep(delay)
+        return result
+
+    def _send_round(
+        self, pending: list[Action], deadline: float, result: DeliveryResult
+    ) -> tuple[list[Action], list[Action]]:
+        transient: list[Action] = []
+        fixed: list[Action] = []
+        queue = deque(chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs))
+        while queue:
+            chunk = queue.popleft()
+            remaining = deadline - self._clock()
+            if remaining < MIN_REQUEST_S:
+                rest = chunk + [action for later in queue for action in later]
+                self._give_up(rest, "deadline reached before sending", result)
+                return transient, fixed
+            body = b"".join(action.encoded() for action in chunk)
+            for action in chunk:
+                action.sends += 1
+            try:
+                response = self._transport.post_bulk(body, min(self._limits.max_request_timeout_s, remaining))
+            except requests.Timeout:
+                _mark(chunk, f"timeout after {min(self._limits.max_request_timeout_s, remaining):.2f}s")
+                transient.extend(chunk)
+                continue
+            except requests.RequestException as exc:
+                _mark(chunk, f"connection error: {type(exc).__name__}")
+                transient.extend(chunk)
+                continue
+            result.bulk_requests += 1
+            result.bulk_bytes += len(body)
+            result.max_request_bytes = max(result.max_request_bytes, len(body))
+            if response.status == 413:
+                if len(chunk) > 1:
+                    middle = len(chunk) // 2
+                    queue.appendleft(chunk[middle:])
+                    queue.appendleft(chunk[:middle])
+                else:
+                    _fail(chunk, f"HTTP 413: single document of {len(body)} bytes is too large", result)
+                continue
+            self._read_items(chunk, response, result, transient, fixed)
+        return transient, fixed
+
+    def _read_items(
+        self,
+        chunk: list[Action],
+        response: BulkResponse,
+        result: DeliveryResult,
+        transient: list[Action],
+        fixed: list[Action],
+    ) -> None:
+        status = response.status
+        if status == 429 or status >= 500:
+            _mark(chunk, f"HTTP {status}: {_describe(response)}")
+            transient.extend(chunk)
+            return
+        if status >= 300:
+            _fail(chunk, f"HTTP {status}: {_describe(response)}", result)
+            return
+        items = response.body.get("items") if response.body is not None else None
+        if not isinstance(items, list) or len(items) != len(chunk):
+            _mark(chunk, f"HTTP {status}: bulk response without one item per document")
+            transient.extend(chunk)
+            return
+        assert response.body is not None
+        if response.body.get("errors") is False:
+            result.indexed += len(chunk)
+            return
+        for action, item in zip(chunk, items, strict=True):
+            outcome = _item_outcome(item)
+            item_status, error = outcome
+            if 200 <= item_status < 300:
+                result.indexed += 1
+            elif _is_retryable(item_status, error):
+                action.last_error = _error_text(item_status, error)
+                transient.append(action)
+            elif _is_mapping_error(error) and not action.mapping_fixed:
+                move_offending_fields(action, error)
+                action.last_error = _error_text(item_status, error)
+                result.mapping_fixed += 1
+                fixed.append(action)
+            else:
+                action.last_error = _error_text(item_status, error)
+                result.failed.append(Failure(action, action.last_error))
+
+    @staticmethod
+    def _give_up(actions: list[Action], why: str, result: DeliveryResult) -> None:
+        for action in actions:
+            reason = f"{why}; last error: {action.last_error}" if action.last_error else why
+            result.failed.append(Failure(action, reason))
+
+
+def _mark(chunk: list[Action], reason: str) -> None:
+    for action in chunk:
+        action.last_error = reason
+
+
+def _fail(chunk: list[Action], reason: str, result: DeliveryResult) -> None:
+    _mark(chunk, reason)
+    result.failed.extend(Failure(action, reason) for action in chunk)
+
+
+def _describe(response: BulkResponse) -> str:
+    if response.body is not None:
+        error = response.body.get("error", response.body.get("message", response.body))
+        return orjson.dumps(error, default=str).decode()[:300]
+    return response.text or "(empty body)"
+
+
+def _item_outcome(item: Any) -> tuple[int, dict[str, Any] | None]:
+    if not isinstance(item, dict) or not item:
+        return 500, {"type": "invalid_item", "reason": "bulk response item is not an object"}
+    operation = next(iter(item.values()))
+    if not isinstance(operation, dict):
+        return 500, {"type": "invalid_item", "reason": "bulk response item has no operation"}
+    status = operation.get("status")
+    if not isinstance(status, int):
+        status = 500
+    error = operation.get("error")
+    if error is not None and not isinstance(error, dict):
+        error = {"type": "error", "reason": str(error)}
+    return status, error
+
+
+def _is_retryable(status: int, error: dict[str, Any] | None) -> bool:
+    if status == 429 or status >= 500:
+        return True
+    return error is not None and error.get("type") in _RETRYABLE_ERROR_TYPES
+
+
+def _is_mapping_error(error: dict[str, Any] | None) -> bool:
+    if error is None:
+        return False
+    kind = str(error.get("type", ""))
+    return any(marker in kind for marker in _MAPPING_ERROR_MARKERS)
+
+
+def _error_text(status: int, error: dict[str, Any] | None) -> str:
+    if error is None:
+        return f"item status {status}"
+    return f"item status {status}: {error.get('type', 'error')}: {str(error.get('reason', ''))[:300]}"
+
+
+def _reasons(error: dict[str, Any] | None) -> str:
+    texts: list[str] = []
+    while isinstance(error, dict) and len(texts) < 5:
+        texts.append(str(error.get("reason", "")))
+        error = error.get("caused_by")
+    return " ".join(texts)
+
+
+def move_offending_fields(action: Action, error: dict[str, Any] | None) -> list[str]:
+    """Move the fields a mapping error names into ``unmapped`` (a JSON string); return their names.
+
+    When the error names no field we can find, every field but the identifying core ones moves, so
+    the resend cannot hit the same conflict.
+    """
+    doc = action.doc
+    names = set(_FIELD_IN_REASON.findall(_reasons(error)))
+    moved: dict[str, Any] = {}
+    for key in list(doc):
+        if key in _NEVER_MOVED:
+            continue
+        if any(key == name or key.startswith(name + ".") or name.startswith(key + ".") for name in names):
+            moved[key] = doc.pop(key)
+    if not moved:
+        for key in list(doc):
+            if key not in _KEPT_ON_FALLBACK:
+                moved[key] = doc.pop(key)
+    previous = doc.get(f.UNMAPPED)
+    if isinstance(previous, str):
+        try:
+            earlier = orjson.loads(previous)
+            if isinstance(earlier, dict):
+                moved = {**earlier, **moved}
+        except orjson.JSONDecodeError:
+            moved[f.UNMAPPED] = previous
+    doc[f.UNMAPPED] = orjson.dumps(moved, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    action.mapping_fixed = True
+    action.invalidate()
+    return sorted(moved)

@@ -1,0 +1,88 @@
+"""The shipper's own health: one EMF record and one structured summary line per invocation.
+
+Written by hand with orjson rather than through Powertools Metrics/Logger to keep the cold start
+cheap; the shapes are the ones Powertools writes (EMF spec, Powertools' JSON log keys).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+from signals import logs as log_keys
+from signals import metrics as m
+from signals.services import SHIPPER_SERVICE
+
+
+@dataclass(slots=True)
+class InvocationStats:
+    events_received: int = 0
+    docs_indexed: int = 0
+    docs_retried: int = 0
+    docs_dead_lettered: int = 0
+    emf_skipped: int = 0
+    bulk_requests: int = 0
+    bulk_bytes: int = 0
+    max_request_bytes: int = 0
+    max_ingest_lag_ms: int = 0
+    log_group: str = ""
+    malformed: bool = False
+    dead_letter: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_METRICS: tuple[tuple[str, str, str], ...] = (
+    (m.SHIPPER_EVENTS_RECEIVED, "events_received", "Count"),
+    (m.SHIPPER_DOCS_INDEXED, "docs_indexed", "Count"),
+    (m.SHIPPER_DOCS_RETRIED, "docs_retried", "Count"),
+    (m.SHIPPER_DOCS_DEAD_LETTERED, "docs_dead_lettered", "Count"),
+    (m.SHIPPER_EMF_SKIPPED, "emf_skipped", "Count"),
+    (m.SHIPPER_BULK_REQUESTS, "bulk_requests", "Count"),
+    (m.SHIPPER_BULK_BYTES, "bulk_bytes", "Bytes"),
+    (m.SHIPPER_INGEST_LAG, "max_ingest_lag_ms", "Milliseconds"),
+)
+
+
+def emf_record(stats: InvocationStats, now_ms: int | None = None) -> dict[str, Any]:
+    """One EMF record with every SHIPPER_* metric, dimension ``service``."""
+    record: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": now_ms if now_ms is not None else int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": m.NAMESPACE,
+                    "Dimensions": [[m.DIM_SERVICE]],
+                    "Metrics": [{"Name": name, "Unit": unit} for name, _attr, unit in _METRICS],
+                }
+            ],
+        },
+        m.DIM_SERVICE: SHIPPER_SERVICE,
+    }
+    for name, attr, _unit in _METRICS:
+        record[name] = getattr(stats, attr)
+    return record
+
+
+def summary_record(stats: InvocationStats, request_id: str, level: str = "INFO") -> dict[str, Any]:
+    """The one structured log line per invocation, with Powertools' keys."""
+    return {
+        log_keys.PT_LEVEL: level,
+        log_keys.PT_LOCATION: "log_pipeline.pipeline:handle",
+        log_keys.PT_MESSAGE: "batch partly dead-lettered" if stats.docs_dead_lettered else "batch shipped",
+        log_keys.PT_TIMESTAMP: time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        log_keys.PT_SERVICE: SHIPPER_SERVICE,
+        log_keys.PT_REQUEST_ID: request_id,
+        **stats.as_dict(),
+    }
+
+
+def emit(stats: InvocationStats, request_id: str, write: Callable[[str], None]) -> None:
+    level = "WARNING" if stats.docs_dead_lettered or stats.malformed else "INFO"
+    write(orjson.dumps(emf_record(stats)).decode())
+    write(orjson.dumps(summary_record(stats, request_id, level), default=str).decode())

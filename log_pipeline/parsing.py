@@ -1,0 +1,294 @@
+"""Turn one CloudWatch log message into document fields. Never raises, never drops text.
+
+Recognised shapes, tried cheapest first (the first character and a prefix decide):
+Powertools JSON lines and Lambda's JSON application lines, EMF lines (top-level ``_aws``), other
+JSON, Lambda platform lines in text (``START``/``END``/``REPORT``/``INIT_START``...) and JSON
+(``"type": "platform.report"``...), the runtime's ``Task timed out`` line, the Python runtime's
+``[LEVEL]\\ttime\\trequest-id\\tmessage`` text lines, and API Gateway access-log JSON lines. Anything
+else is plain text kept whole in ``message``. Keys nobody mapped go into ``labels`` (flat_object).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+import orjson
+
+from signals import logs as f
+
+_FieldMap = dict[str, str]
+
+
+class Parsed(NamedTuple):
+    kind: str
+    """event.kind: application, platform or access."""
+    fields: dict[str, Any]
+    """Document fields (dotted names from signals.logs), always including ``message``."""
+    emf: bool = False
+    """The line is an Embedded Metric Format record (skipped unless SHIP_EMF)."""
+
+
+# Keys of application JSON lines (Powertools, Lambda's JSON log format, our audit keys) -> fields.
+_APP_KEYS: _FieldMap = {
+    f.PT_LEVEL: f.LOG_LEVEL,
+    f.PT_LOCATION: f.CODE_LOCATION,
+    f.PT_SERVICE: f.SERVICE_NAME,
+    f.PT_COLD_START: f.LAMBDA_COLD_START,
+    f.PT_FUNCTION_NAME: f.LAMBDA_FUNCTION_NAME,
+    f.PT_FUNCTION_MEMORY: f.LAMBDA_MEMORY_SIZE_MB,
+    f.PT_REQUEST_ID: f.LAMBDA_REQUEST_ID,
+    "requestId": f.LAMBDA_REQUEST_ID,  # Lambda's own JSON log format
+    "logger": f.LOG_LOGGER,  # Lambda's own JSON log format
+    f.PT_CORRELATION_ID: f.CORRELATION_ID,
+    f.PT_XRAY_TRACE_ID: f.TRACE_ID,
+    f.PT_EXCEPTION: f.ERROR_STACK_TRACE,
+    f.PT_EXCEPTION_NAME: f.ERROR_TYPE,
+    f.APP_CALLER_ARN: f.CALLER_ARN,
+    f.APP_CALLER_ACCOUNT: f.CALLER_ACCOUNT,
+    f.APP_ROUTE: f.HTTP_ROUTE,
+    f.APP_STATUS: f.HTTP_STATUS,
+}
+_INT_FIELDS = frozenset(
+    {
+        f.LAMBDA_MEMORY_SIZE_MB,
+        f.LAMBDA_BILLED_DURATION_MS,
+        f.LAMBDA_MAX_MEMORY_USED_MB,
+        f.HTTP_STATUS,
+        f.HTTP_RESPONSE_BYTES,
+    }
+)
+_FLOAT_FIELDS = frozenset(
+    {
+        f.LAMBDA_DURATION_MS,
+        f.LAMBDA_INIT_DURATION_MS,
+        f.LAMBDA_RESTORE_DURATION_MS,
+        f.HTTP_LATENCY_MS,
+        f.HTTP_INTEGRATION_LATENCY_MS,
+    }
+)
+_BOOL_FIELDS = frozenset({f.LAMBDA_COLD_START})
+
+# Access-log keys: everything ACCESS_LOG_TO_FIELD maps, plus the error message.
+_ACCESS_KEYS: _FieldMap = {**f.ACCESS_LOG_TO_FIELD, "errorMessage": f.ERROR_MESSAGE}
+_ACCESS_MARKERS = ("requestId", "httpMethod", "routeKey")
+
+# Platform JSON (``platform.*`` events): record.metrics keys -> fields.
+_PLATFORM_METRICS: _FieldMap = {
+    "durationMs": f.LAMBDA_DURATION_MS,
+    "billedDurationMs": f.LAMBDA_BILLED_DURATION_MS,
+    "memorySizeMB": f.LAMBDA_MEMORY_SIZE_MB,
+    "maxMemoryUsedMB": f.LAMBDA_MAX_MEMORY_USED_MB,
+    "initDurationMs": f.LAMBDA_INIT_DURATION_MS,
+    "restoreDurationMs": f.LAMBDA_RESTORE_DURATION_MS,
+}
+# Platform text REPORT parts ("Key: value unit") -> fields.
+_REPORT_PARTS: _FieldMap = {
+    "RequestId": f.LAMBDA_REQUEST_ID,
+    "Duration": f.LAMBDA_DURATION_MS,
+    "Billed Duration": f.LAMBDA_BILLED_DURATION_MS,
+    "Memory Size": f.LAMBDA_MEMORY_SIZE_MB,
+    "Max Memory Used": f.LAMBDA_MAX_MEMORY_USED_MB,
+    "Init Duration": f.LAMBDA_INIT_DURATION_MS,
+    "Restore Duration": f.LAMBDA_RESTORE_DURATION_MS,
+    "Status": f.LAMBDA_STATUS,
+    "Error Type": f.ERROR_TYPE,
+    "XRAY TraceId": f.TRACE_ID,
+}
+_PLATFORM_TEXT_PREFIXES = (
+    "START ",
+    "END ",
+    "REPORT ",
+    "INIT_START ",
+    "INIT_REPORT ",
+    "RESTORE_START ",
+    "RESTORE_REPORT ",
+    "EXTENSION ",
+    "TELEMETRY ",
+)
+_RUNTIME_LINE = re.compile(r"\[([A-Z]+)\]\t(\S+)\t([0-9a-f-]{36})\t(.*)", re.DOTALL)
+_TIMEOUT_LINE = re.compile(r"\S+ ([0-9a-f-]{36}) Task timed out after ([0-9.]+) seconds")
+_TRACE_ROOT = re.compile(r"Root=([^;]+)")
+
+
+def parse_message(message: str) -> Parsed:
+    """Classify and parse one message; any text yields a document (plain text in the worst case)."""
+    head = message.lstrip()[:1]
+    if head == "{":
+        try:
+            obj = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            return _parse_json(message, obj)
+    elif message.startswith(_PLATFORM_TEXT_PREFIXES):
+        return _parse_platform_text(message)
+    elif head == "[":
+        match = _RUNTIME_LINE.match(message)
+        if match:
+            level, _time, request_id, text = match.groups()
+            return Parsed(
+                f.KIND_APPLICATION,
+                {f.MESSAGE: text.rstrip("\n"), f.LOG_LEVEL: level, f.LAMBDA_REQUEST_ID: request_id},
+            )
+    else:
+        timeout = _TIMEOUT_LINE.match(message)
+        if timeout:
+            return Parsed(
+                f.KIND_PLATFORM,
+                {
+                    f.MESSAGE: message,
+                    f.LAMBDA_REQUEST_ID: timeout.group(1),
+                    f.LAMBDA_PLATFORM_TYPE: "timeout",
+                    f.LAMBDA_STATUS: "timeout",
+                },
+            )
+    return Parsed(f.KIND_APPLICATION, {f.MESSAGE: message})
+
+
+def _parse_json(raw: str, obj: dict[str, Any]) -> Parsed:
+    aws = obj.get("_aws")
+    if isinstance(aws, dict) and "CloudWatchMetrics" in aws:
+        return Parsed(f.KIND_APPLICATION, {f.MESSAGE: raw, f.EXTRA: obj}, emf=True)
+    kind = obj.get("type")
+    if isinstance(kind, str) and kind.startswith("platform.") and isinstance(obj.get("record"), dict):
+        return _parse_platform_json(raw, kind, obj)
+    if all(marker in obj for marker in _ACCESS_MARKERS):
+        return _parse_access(raw, obj)
+    return _parse_application(raw, obj)
+
+
+def _parse_application(raw: str, obj: dict[str, Any]) -> Parsed:
+    fields: dict[str, Any] = {}
+    labels: dict[str, Any] = {}
+    for key, value in obj.items():
+        target = _APP_KEYS.get(key)
+        if target is None or value is None:
+            if key != f.PT_MESSAGE and value is not None:
+                labels[key] = value
+            continue
+        fields[target] = _coerce(target, value)
+    message = obj.get(f.PT_MESSAGE)
+    if isinstance(message, str):
+        fields[f.MESSAGE] = message
+    elif message is None:
+        fields[f.MESSAGE] = raw
+    else:
+        fields[f.MESSAGE] = orjson.dumps(message).decode()
+    level = fields.get(f.LOG_LEVEL)
+    if isinstance(level, str):
+        fields[f.LOG_LEVEL] = level.upper()
+    if labels:
+        fields[f.EXTRA] = labels
+    return Parsed(f.KIND_APPLICATION, fields)
+
+
+def _parse_access(raw: str, obj: dict[str, Any]) -> Parsed:
+    fields: dict[str, Any] = {f.MESSAGE: raw}
+    labels: dict[str, Any] = {}
+    for key, value in obj.items():
+        if value == "-" or value is None or value == "":
+            continue  # API Gateway writes "-" for an empty $context value
+        target = _ACCESS_KEYS.get(key)
+        if target is None:
+            labels[key] = value
+        else:
+            fields[target] = _coerce(target, value)
+    if labels:
+        fields[f.EXTRA] = labels
+    return Parsed(f.KIND_ACCESS, fields)
+
+
+def _parse_platform_json(raw: str, kind: str, obj: dict[str, Any]) -> Parsed:
+    record: dict[str, Any] = obj["record"]
+    fields: dict[str, Any] = {f.MESSAGE: raw, f.LAMBDA_PLATFORM_TYPE: kind.removeprefix("platform.")}
+    labels: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "requestId" and isinstance(value, str):
+            fields[f.LAMBDA_REQUEST_ID] = value
+        elif key == "metrics" and isinstance(value, dict):
+            for metric, number in value.items():
+                target = _PLATFORM_METRICS.get(metric)
+                if target is None:
+                    labels[metric] = number
+                else:
+                    fields[target] = _coerce(target, number)
+        elif key == "status" and isinstance(value, str):
+            fields[f.LAMBDA_STATUS] = value
+        elif key == "errorType" and isinstance(value, str):
+            fields[f.ERROR_TYPE] = value
+        elif key == "tracing" and isinstance(value, dict) and isinstance(value.get("value"), str):
+            root = _TRACE_ROOT.search(value["value"])
+            if root:
+                fields[f.TRACE_ID] = root.group(1)
+            labels["tracing"] = value
+        else:
+            labels[key] = value
+    if labels:
+        fields[f.EXTRA] = labels
+    return Parsed(f.KIND_PLATFORM, fields)
+
+
+def _parse_platform_text(message: str) -> Parsed:
+    line = message.rstrip("\n")
+    word, _, rest = line.partition(" ")
+    fields: dict[str, Any] = {f.MESSAGE: message, f.LAMBDA_PLATFORM_TYPE: word.lower()}
+    labels: dict[str, Any] = {}
+    if word in ("START", "END"):
+        # "START RequestId: <id> Version: $LATEST" / "END RequestId: <id>"
+        words = rest.split()
+        for position, word_ in enumerate(words[:-1]):
+            if word_ == "RequestId:":
+                fields[f.LAMBDA_REQUEST_ID] = words[position + 1]
+            elif word_ == "Version:":
+                labels["version"] = words[position + 1]
+    else:
+        # REPORT and INIT_*: tab-separated "Key: value [unit]" parts
+        for part in rest.split("\t"):
+            key, sep, value = part.partition(": ")
+            if not sep:
+                continue
+            key = key.strip()
+            value = value.strip()
+            target = _REPORT_PARTS.get(key)
+            if target is None:
+                labels[key.lower().replace(" ", "_")] = value
+                continue
+            if target in _INT_FIELDS or target in _FLOAT_FIELDS:
+                value = value.split(" ", 1)[0]  # drop the unit
+            fields[target] = _coerce(target, value)
+    if labels:
+        fields[f.EXTRA] = labels
+    return Parsed(f.KIND_PLATFORM, fields)
+
+
+def _coerce(target: str, value: Any) -> Any:
+    """Convert to the mapped type when the value allows it; otherwise keep it as it came.
+
+    A value that cannot be converted stays as it is: if it conflicts with the mapping, delivery
+    moves it into ``unmapped`` instead of losing it.
+    """
+    if target in _INT_FIELDS:
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                try:
+                    return int(float(value))
+                except (ValueError, OverflowError):
+                    return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+    if target in _FLOAT_FIELDS:
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return value
+        return value
+    if target in _BOOL_FIELDS and isinstance(value, str):
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+    return value

@@ -1,0 +1,129 @@
+"""One invocation of the shipper, with its collaborators passed in (the handler builds them from env).
+
+decode -> parse into documents -> deliver -> dead-letter what is left -> report. A malformed event
+is dead-lettered whole; a CONTROL_MESSAGE is a no-op. When something could not be indexed and no
+dead-letter store is configured (or the write fails), the invocation raises: Lambda's retries and
+on-failure destination keep the batch, nothing is acknowledged that was lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from log_pipeline.config import ShipperConfig
+from log_pipeline.dead_letters import DeadLetterStore, S3DeadLetters, batch_record, malformed_record
+from log_pipeline.delivery import Deliverer, DeliveryLimits
+from log_pipeline.documents import build_batch
+from log_pipeline.observability import InvocationStats, emit
+from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, decode_event
+from log_pipeline.transport import Transport
+
+DEFAULT_BUDGET_S = 60.0
+"""Time budget when there is no Lambda context (CLI, replay)."""
+
+
+class DeliveryIncomplete(RuntimeError):
+    """Documents were not indexed and there is no dead-letter store to keep them."""
+
+
+def deadline_reserve(remaining_s: float) -> float:
+    """Time kept back from delivery for the dead-letter write and the report."""
+    return min(5.0, max(0.2, remaining_s * 0.1))
+
+
+class Shipper:
+    def __init__(
+        self,
+        config: ShipperConfig,
+        *,
+        transport: Transport | None = None,
+        dead_letters: DeadLetterStore | None = None,
+        write: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.transport = transport or Transport(config.endpoint, config.auth, config.region)
+        if dead_letters is None and config.dead_letter_bucket:
+            dead_letters = S3DeadLetters(
+                None, config.dead_letter_bucket, config.dead_letter_kms_key, config.dead_letter_prefix
+            )
+        self.dead_letters = dead_letters
+        self._write = write
+        self._clock = clock
+        self._deliverer = Deliverer(
+            self.transport,
+            DeliveryLimits(
+                max_bytes=config.bulk_max_bytes,
+                max_docs=config.bulk_max_docs,
+                max_request_timeout_s=config.max_request_timeout_s,
+                backoff_base_s=config.backoff_base_s,
+                backoff_cap_s=config.backoff_cap_s,
+            ),
+            clock=clock,
+            sleep=sleep,
+        )
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        """The Lambda entry point's body: returns the invocation summary."""
+        request_id = str(getattr(context, "aws_request_id", "") or "")
+        remaining_s = (
+            context.get_remaining_time_in_millis() / 1000.0
+            if context is not None and hasattr(context, "get_remaining_time_in_millis")
+            else DEFAULT_BUDGET_S
+        )
+        deadline = self._clock() + remaining_s - deadline_reserve(remaining_s)
+        stats = InvocationStats()
+        try:
+            payload = decode_event(event)
+        except MalformedEvent as exc:
+            stats.malformed = True
+            stats.dead_letter = self._dead_letter(malformed_record(event, str(exc), request_id), str(exc))
+            emit(stats, request_id, self._write)
+            return stats.as_dict()
+        if payload["messageType"] == CONTROL_MESSAGE:
+            return stats.as_dict()
+        self.ship_payload(payload, deadline, request_id, stats)
+        emit(stats, request_id, self._write)
+        return stats.as_dict()
+
+    def ship_payload(
+        self, payload: Payload, deadline: float, request_id: str, stats: InvocationStats | None = None
+    ) -> InvocationStats:
+        """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``."""
+        stats = stats or InvocationStats()
+        stats.log_group = payload["logGroup"]
+        batch = build_batch(
+            payload,
+            region=self.config.region,
+            ship_emf=self.config.ship_emf,
+            use_document_id=self.config.use_document_id,
+        )
+        stats.events_received += batch.events_received
+        stats.emf_skipped += batch.emf_skipped
+        result = self._deliverer.deliver(batch.actions, deadline)
+        stats.docs_indexed += result.indexed
+        stats.docs_retried += result.retried
+        stats.bulk_requests += result.bulk_requests
+        stats.bulk_bytes += result.bulk_bytes
+        stats.max_request_bytes = max(stats.max_request_bytes, result.max_request_bytes)
+        if payload["logEvents"]:
+            oldest = min(event["timestamp"] for event in payload["logEvents"])
+            stats.max_ingest_lag_ms = max(stats.max_ingest_lag_ms, int(time.time() * 1000) - oldest)
+        if result.failed:
+            source = {key: value for key, value in payload.items() if key != "logEvents"}
+            failures = [(dict(failure.action.event), failure.reason) for failure in result.failed]
+            stats.docs_dead_lettered += len(failures)
+            stats.dead_letter = self._dead_letter(
+                batch_record(source, failures, request_id), f"{len(failures)} document(s) not indexed"
+            )
+        return stats
+
+    def _dead_letter(self, record: dict[str, Any], why: str) -> str:
+        if self.dead_letters is None:
+            raise DeliveryIncomplete(
+                f"{why} and no dead-letter store is configured: {record.get('reason', '')}"
+            )
+        return self.dead_letters.write(record)

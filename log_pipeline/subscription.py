@@ -1,0 +1,129 @@
+"""CloudWatch Logs subscription payloads: decode what Lambda receives, encode what CloudWatch sends.
+
+The Lambda event is ``{"awslogs": {"data": base64(gzip(json))}}``. Decoding validates the shape
+so that everything downstream can trust it; a malformed event raises ``MalformedEvent`` with a
+reason, and the handler dead-letters it whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import zlib
+from collections.abc import Iterator, Sequence
+from typing import Any, TypedDict
+
+import orjson
+
+DATA_MESSAGE = "DATA_MESSAGE"
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+MAX_BATCH_EVENTS = 10_000
+"""PutLogEvents (and so a subscription batch) holds at most 10,000 events ..."""
+MAX_BATCH_BYTES = 1_048_576
+"""... and at most 1 MiB, counting each message's UTF-8 bytes plus 26 bytes per event."""
+EVENT_OVERHEAD_BYTES = 26
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: anything later cannot be a date in the index name."""
+
+
+class LogEvent(TypedDict):
+    id: str
+    timestamp: int
+    message: str
+
+
+class Payload(TypedDict, total=False):
+    messageType: str
+    owner: str
+    logGroup: str
+    logStream: str
+    subscriptionFilters: list[str]
+    logEvents: list[LogEvent]
+    policyLevel: str
+
+
+class MalformedEvent(ValueError):
+    """The event is not a valid subscription payload; the message says why, in one line."""
+
+
+def decode_event(event: Any) -> Payload:
+    """Decode a Lambda subscription event into its validated payload."""
+    if not isinstance(event, dict):
+        raise MalformedEvent(f"event is a {type(event).__name__}, not an object")
+    awslogs = event.get("awslogs")
+    if not isinstance(awslogs, dict) or not isinstance(awslogs.get("data"), str):
+        raise MalformedEvent("event has no awslogs.data string")
+    try:
+        compressed = base64.b64decode(awslogs["data"], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedEvent(f"awslogs.data is not valid base64: {exc}") from None
+    try:
+        raw = gzip.decompress(compressed)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise MalformedEvent(f"awslogs.data is not valid gzip: {exc}") from None
+    try:
+        decoded = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedEvent(f"awslogs.data is not valid JSON: {exc}") from None
+    return validate_payload(decoded)
+
+
+def validate_payload(decoded: Any) -> Payload:
+    """Check a decoded payload has the fields CloudWatch always sends, with the right types."""
+    if not isinstance(decoded, dict):
+        raise MalformedEvent("payload is not a JSON object")
+    message_type = decoded.get("messageType")
+    if message_type not in (DATA_MESSAGE, CONTROL_MESSAGE):
+        raise MalformedEvent(f"payload messageType is {message_type!r}")
+    if message_type == CONTROL_MESSAGE:
+        return decoded  # type: ignore[return-value]
+    for key in ("owner", "logGroup", "logStream"):
+        if not isinstance(decoded.get(key), str):
+            raise MalformedEvent(f"payload field {key} is missing or not a string")
+    events = decoded.get("logEvents")
+    if not isinstance(events, list):
+        raise MalformedEvent("payload field logEvents is missing or not a list")
+    for position, item in enumerate(events):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("id"), str)
+            or not isinstance(item.get("timestamp"), int)
+            or isinstance(item.get("timestamp"), bool)
+            or not isinstance(item.get("message"), str)
+        ):
+            raise MalformedEvent(
+                f"logEvents[{position}] lacks a string id, integer timestamp or string message"
+            )
+        if not 0 <= item["timestamp"] <= MAX_TIMESTAMP_MS:
+            raise MalformedEvent(f"logEvents[{position}] timestamp {item['timestamp']} is out of range")
+    return decoded  # type: ignore[return-value]
+
+
+def encode_payload(payload: Payload | dict[str, Any]) -> dict[str, Any]:
+    """The Lambda event CloudWatch would send for this payload (gzip, base64)."""
+    data = base64.b64encode(gzip.compress(orjson.dumps(payload), compresslevel=6)).decode("ascii")
+    return {"awslogs": {"data": data}}
+
+
+def event_size(message: str) -> int:
+    return len(message.encode("utf-8")) + EVENT_OVERHEAD_BYTES
+
+
+def batch_events(
+    events: Sequence[LogEvent],
+    max_events: int = MAX_BATCH_EVENTS,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> Iterator[list[LogEvent]]:
+    """Group events (of one stream, in order) into batches CloudWatch could have delivered."""
+    batch: list[LogEvent] = []
+    size = 0
+    for event in events:
+        event_bytes = event_size(event["message"])
+        if batch and (len(batch) >= max_events or size + event_bytes > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(event)
+        size += event_bytes
+    if batch:
+        yield batch

@@ -1,0 +1,5 @@
+import sys
+
+from obsctl.cli import main
+
+sys.exit(main())

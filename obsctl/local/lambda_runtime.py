@@ -1,0 +1,218 @@
+"""Run a Lambda handler in-process the way the Lambda runtime does, and capture what it prints.
+
+One :class:`LocalFunction` is one warm execution environment: the handler module is imported on
+the first invocation (that import is the ``Init Duration``), invocations are serialised, each gets a
+context with a deadline and an ``_X_AMZN_TRACE_ID``, and everything the handler writes to stdout is
+collected as log lines together with Lambda's platform lines (``START``, ``END``, ``REPORT`` in the
+text log format, with measured durations and memory).
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import resource
+import secrets
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+
+class _StdoutCapture(io.TextIOBase):
+    """Replaces ``sys.stdout``: writes from an invoking thread go to its buffer, others pass through."""
+
+    def __init__(self, original: TextIO) -> None:
+        self.original = original
+        self._local = threading.local()
+
+    def begin(self) -> None:
+        self._local.buffer = []
+
+    def end(self) -> str:
+        parts: list[str] = getattr(self._local, "buffer", None) or []
+        self._local.buffer = None
+        return "".join(parts)
+
+    def write(self, text: str) -> int:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None:
+            return self.original.write(text)
+        buffer.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.original.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+
+_capture_lock = threading.Lock()
+
+
+def install_capture() -> _StdoutCapture:
+    """Install the stdout capture once per process, before any handler module is imported."""
+    with _capture_lock:
+        if isinstance(sys.stdout, _StdoutCapture):
+            return sys.stdout
+        capture = _StdoutCapture(sys.stdout)
+        sys.stdout = capture
+        return capture
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method of the Lambda Python runtime's context object."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class Invocation:
+    """What one invocation produced."""
+
+    request_id: str
+    result: Any
+    error: BaseException | None
+    log_lines: list[str]
+    """Everything in the order Lambda writes it: START, the handler's lines, END, REPORT."""
+    duration_ms: float
+    init_duration_ms: float | None
+    trace_id: str
+
+
+@dataclass
+class LocalFunction:
+    """A warm Lambda execution environment for ``module:attribute``."""
+
+    handler_path: str
+    function_name: str
+    region: str
+    account_id: str
+    memory_mb: int = 256
+    timeout_s: float = 10.0
+    environment: dict[str, str] = field(default_factory=dict)
+    _handler: Callable[[dict[str, Any], Any], Any] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    log_stream: str = ""
+
+    def __post_init__(self) -> None:
+        self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{secrets.token_hex(16)}"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        capture = install_capture()
+        with self._lock:
+            init_ms: float | None = None
+            init_lines = ""
+            if self._handler is None:
+                os.environ.update(self._runtime_env())
+                capture.begin()
+                started = time.perf_counter()
+                module_name, _, attribute = self.handler_path.partition(":")
+                self._handler = getattr(importlib.import_module(module_name), attribute)
+                init_ms = (time.perf_counter() - started) * 1000
+                init_lines = capture.end()
+            request_id = str(uuid.uuid4())
+            trace_id = _new_trace_id()
+            os.environ["_X_AMZN_TRACE_ID"] = f"Root={trace_id};Parent={secrets.token_hex(8)};Sampled=1"
+            context = LambdaContext(
+                function_name=self.function_name,
+                memory_limit_in_mb=self.memory_mb,
+                invoked_function_arn=self.arn,
+                aws_request_id=request_id,
+                log_group_name=self.log_group,
+                log_stream_name=self.log_stream,
+                deadline=time.monotonic() + self.timeout_s,
+            )
+            lines = _split_lines(init_lines)
+            lines.append(f"START RequestId: {request_id} Version: $LATEST")
+            capture.begin()
+            started = time.perf_counter()
+            error: BaseException | None = None
+            result: Any = None
+            try:
+                result = self._handler(event, context)
+            except Exception as exc:  # the runtime reports any handler failure; so do we
+                error = exc
+            duration_ms = (time.perf_counter() - started) * 1000
+            lines.extend(_split_lines(capture.end()))
+            if error is not None:
+                lines.append(_runtime_error_line(error))
+            lines.append(f"END RequestId: {request_id}")
+            lines.append(_report_line(request_id, duration_ms, self.memory_mb, init_ms, trace_id))
+            return Invocation(request_id, result, error, lines, duration_ms, init_ms, trace_id)
+
+    def _runtime_env(self) -> dict[str, str]:
+        env = {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": self.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+            "LAMBDA_TASK_ROOT": os.getcwd(),
+        }
+        env.update(self.environment)
+        return env
+
+
+def _split_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def _new_trace_id() -> str:
+    return f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+
+
+def _runtime_error_line(error: BaseException) -> str:
+    # The python runtime's text-format line for an unhandled exception: one event, traceback inside.
+    # Skip this module's own frame so the traceback starts in the handler, as on Lambda.
+    tb = error.__traceback__.tb_next if error.__traceback__ is not None else None
+    stack = "".join(traceback.format_exception(type(error), error, tb))
+    return f"[ERROR] {type(error).__name__}: {error}\n{stack}".rstrip()
+
+
+def _report_line(request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None, trace_id: str) -> str:
+    # ru_maxrss is KiB on Linux; locally it is the peak of the whole stack process (emulator included).
+    max_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    parts = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {max(1, int(duration_ms + 0.999))} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {max_memory_mb} MB",
+    ]
+    if init_ms is not None:
+        parts.append(f"Init Duration: {init_ms:.2f} ms")
+    line = "\t".join(parts) + "\t"
+    return f"{line}\nXRAY TraceId: {trace_id}\tSegmentId: {secrets.token_hex(8)}\tSampled: true\t"

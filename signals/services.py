@@ -1,0 +1,21 @@
+"""Service names, as they appear in Powertools' ``service`` key, EMF dimensions and dashboards."""
+
+from typing import Final
+
+API_SERVICE: Final = "objects-api"
+"""The listing function behind the HTTP API."""
+
+SHIPPER_SERVICE: Final = "log-shipper"
+"""The CloudWatch Logs subscription Lambda that writes into OpenSearch."""
+
+PROJECT: Final = "obs-platform"
+"""Prefix for resource names (log groups, buckets, alarms) in the local stack and in Terraform."""
+
+API_ROUTE_KEY: Final = "GET /objects"
+"""The one route of the HTTP API."""
+
+GRAFANA_CLOUDWATCH_UID: Final = "obs-platform-cloudwatch"
+"""Grafana data source uid of CloudWatch (dashboards and Grafana alert rules reference it)."""
+
+GRAFANA_OPENSEARCH_UID: Final = "obs-platform-opensearch"
+"""Grafana data source uid of the OpenSearch Serverless collection (plugin grafana-opensearch-datasource)."""

@@ -1,0 +1,1 @@
+"""Fakes of services that have no local emulator (Managed Grafana), following their public API."""

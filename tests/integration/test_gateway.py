@@ -1,0 +1,170 @@
+"""The local HTTP API over loopback: IAM auth like API Gateway's, payload 2.0, logs and metrics.
+
+Runs against `obsctl serve`'s stack (the session fixture `local_stack`): a moto server, the S3
+fault proxy, the real function, the SigV4 gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import botocore.auth
+import pytest
+
+from obsctl import client, sigv4
+from obsctl.local.stack import LocalStack
+from signals import logs as fields
+from signals import metrics as m
+
+pytestmark = pytest.mark.integration
+
+
+def _get(stack: LocalStack, path: str, **kwargs):
+    creds = stack.credentials
+    kwargs.setdefault("access_key", creds.access_key)
+    kwargs.setdefault("secret_key", creds.secret_key)
+    kwargs.setdefault("region", stack.names.region)
+    return client.request("GET", stack.url + path, **kwargs)
+
+
+def _invocations(stack: LocalStack) -> int:
+    return sum(1 for e in stack.gateway.exchanges if e.invoked)
+
+
+def test_signed_request_lists_objects_and_pages(local_stack: LocalStack) -> None:
+    first = _get(local_stack, "/objects?limit=2")
+    assert first.status == 200
+    body = first.json()
+    assert body["count"] == 2 and len(body["items"]) == 2
+    assert set(body["items"][0]) == {"key", "size", "last_modified", "etag", "storage_class"}
+    assert body["next_token"]
+    second = _get(local_stack, "/objects?limit=2&next_token=" + body["next_token"])
+    assert second.status == 200
+    assert {i["key"] for i in second.json()["items"]}.isdisjoint({i["key"] for i in body["items"]})
+    assert first.request_id and first.request_id != second.request_id
+
+
+@pytest.mark.parametrize(
+    ("label", "kwargs", "message"),
+    [
+        ("unsigned", {"access_key": None, "secret_key": None}, sigv4.MSG_FORBIDDEN),
+        ("wrong secret", {"secret_key": "not-the-secret"}, sigv4.MSG_BAD_SIGNATURE),
+        ("wrong region", {"region": "us-east-1"}, sigv4.MSG_BAD_REGION),
+        ("unknown key", {"access_key": "AKIDUNKNOWN"}, sigv4.MSG_INVALID_TOKEN),
+    ],
+)
+def test_refused_before_the_handler_runs(local_stack: LocalStack, label: str, kwargs: dict, message: str) -> None:
+    before = _invocations(local_stack)
+    response = _get(local_stack, "/objects?limit=1", **kwargs)
+    assert response.status == 403, label
+    assert response.json() == {"message": message}
+    assert _invocations(local_stack) == before
+
+
+def test_tampered_request_is_refused(local_stack: LocalStack) -> None:
+    url = local_stack.url + "/objects?limit=1"
+    creds = local_stack.credentials
+    headers = sigv4.sign("GET", url, {}, None, creds.access_key, creds.secret_key, local_stack.names.region)
+    before = _invocations(local_stack)
+    response = client.request("GET", url.replace("limit=1", "limit=9"), access_key=None, secret_key=None,
+                              region=local_stack.names.region, headers=headers)
+    assert response.status == 403
+    assert response.json() == {"message": sigv4.MSG_BAD_SIGNATURE}
+    assert _invocations(local_stack) == before
+
+
+def test_expired_signature_is_refused(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = (datetime.now(UTC) - timedelta(minutes=10)).replace(tzinfo=None)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: old)
+    before = _invocations(local_stack)
+    response = _get(local_stack, "/objects?limit=1")
+    assert response.status == 403
+    assert response.json()["message"].startswith("Signature expired:")
+    assert _invocations(local_stack) == before
+
+
+def test_unknown_route_is_404_without_invocation(local_stack: LocalStack) -> None:
+    before = _invocations(local_stack)
+    response = _get(local_stack, "/nothing-here")
+    assert (response.status, response.json()) == (404, {"message": "Not Found"})
+    assert _invocations(local_stack) == before
+
+
+def test_s3_throttling_is_503_with_retry_after(local_stack: LocalStack) -> None:
+    local_stack.proxy.set_fault("throttle")
+    try:
+        response = _get(local_stack, "/objects?limit=1")
+    finally:
+        local_stack.proxy.set_fault(None)
+    assert response.status == 503
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_s3_failure_is_fixed_500_with_request_id(local_stack: LocalStack) -> None:
+    local_stack.proxy.set_fault("error")
+    try:
+        response = _get(local_stack, "/objects?limit=1")
+    finally:
+        local_stack.proxy.set_fault(None)
+    assert response.status == 500
+    assert response.json() == {"error": "internal_error", "request_id": response.request_id}
+
+
+def test_logs_reach_cloudwatch_logs(local_stack: LocalStack) -> None:
+    # Given one successful request
+    response = _get(local_stack, "/objects?limit=3")
+    assert response.status == 200
+    exchange = next(e for e in local_stack.gateway.exchanges if e.request_id == response.request_id)
+    logs = local_stack.emulator.client("logs")
+    # Then the access log has one JSON line for it, with every key of the one format definition
+    access = [
+        json.loads(e["message"])
+        for e in logs.filter_log_events(logGroupName=local_stack.names.access_log_group)["events"]
+    ]
+    line = next(a for a in access if a["requestId"] == response.request_id)
+    assert set(line) == set(fields.ACCESS_LOG_FORMAT)
+    assert (line["status"], line["routeKey"], line["httpMethod"]) == ("200", "GET /objects", "GET")
+    assert line["callerArn"].endswith(":user/local-caller")
+    # And the function's group has START, the handler's JSON lines with the correlation id, END, REPORT
+    events = [
+        e["message"]
+        for e in logs.filter_log_events(logGroupName=local_stack.names.function_log_group)["events"]
+        if exchange.lambda_request_id in e["message"] or response.request_id in e["message"]
+    ]
+    assert events[0].startswith(f"START RequestId: {exchange.lambda_request_id}")
+    assert any(e.startswith("REPORT RequestId:") and "Duration:" in e and "Max Memory Used:" in e for e in events)
+    app_lines = [json.loads(e) for e in events if e.startswith("{") and '"_aws"' not in e]
+    assert app_lines and all(doc[fields.PT_CORRELATION_ID] == response.request_id for doc in app_lines)
+
+
+def test_metrics_reach_cloudwatch(local_stack: LocalStack) -> None:
+    assert _get(local_stack, "/objects?limit=1").status == 200
+    listed = local_stack.emulator.client("cloudwatch").list_metrics()["Metrics"]
+    present = {(x["Namespace"], x["MetricName"]) for x in listed}
+    for name in (m.APIGW_COUNT, m.APIGW_4XX, m.APIGW_5XX, m.APIGW_LATENCY, m.APIGW_INTEGRATION_LATENCY):
+        assert (m.APIGW_NAMESPACE, name) in present
+    for name in (m.LAMBDA_INVOCATIONS, m.LAMBDA_ERRORS, m.LAMBDA_DURATION):
+        assert (m.LAMBDA_NAMESPACE, name) in present
+    # EMF lines the function printed became custom metrics
+    assert (m.NAMESPACE, m.OBJECTS_LISTED) in present
+
+
+def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
+    # The CLI, in a separate process, as a user would run it.
+    result = subprocess.run(
+        [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=2", "--endpoint", local_stack.url],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    status, _, body = result.stdout.partition("\n")
+    assert status == "HTTP 200"
+    assert json.loads(body)["count"] == 2
+    refused = subprocess.run(
+        [sys.executable, "-m", "obsctl", "call", "GET", "/objects", "--unsigned", "--endpoint", local_stack.url],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("HTTP 403")

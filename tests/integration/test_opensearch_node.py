@@ -1,0 +1,208 @@
+"""The local OpenSearch node: a real JVM from Maven Central jars, started and stopped like the suite does.
+
+Each test that needs a node starts its own (about 3 s warm), because what is under test is the
+lifecycle itself: start, serve, stop, and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from obsctl import cli
+from obsctl.local import opensearch
+from signals.config import ENV_OPENSEARCH_URL
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _port_is_open(url: str) -> bool:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((parts.hostname, parts.port)) == 0
+
+
+def _wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def _env_without_java(tmp_path: Path) -> dict[str, str]:
+    """An empty PATH and no JAVA_HOME, so neither java nor mvn can be found."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {key: value for key, value in os.environ.items() if key not in ("JAVA_HOME", ENV_OPENSEARCH_URL)}
+    env["PATH"] = str(bin_dir)
+    return env
+
+
+def test_node_indexes_searches_and_leaves_nothing_behind_when_stopped():
+    # Given a freshly started node
+    handle = opensearch.start_node()
+    try:
+        # Then it listens on loopback only, with single-node health and no security plugin in the way
+        assert urlsplit(handle.url).hostname == "127.0.0.1"
+        health = requests.get(f"{handle.url}/_cluster/health", timeout=10).json()
+        assert health["status"] in ("green", "yellow")
+        assert health["number_of_nodes"] == 1
+        assert health["cluster_name"] == opensearch.CLUSTER_NAME
+
+        # When a document is indexed into a new index (auto-create allowed) and searched for
+        doc = {"message": "hello from the local node", "aws": {"lambda": {"request_id": "req-123"}}}
+        created = requests.post(f"{handle.url}/logs-test/_doc?refresh=true", json=doc, timeout=30)
+        assert created.status_code == 201, created.text
+        found = requests.post(
+            f"{handle.url}/logs-test/_search",
+            json={"query": {"match": {"aws.lambda.request_id": "req-123"}}},
+            timeout=30,
+        ).json()
+
+        # Then exactly that document comes back
+        assert found["hits"]["total"]["value"] == 1
+        assert found["hits"]["hits"][0]["_source"] == doc
+        rss = handle.rss_bytes()
+        assert rss is not None and rss < 1536 * 1024**2  # 512m heap: the whole JVM stays far below
+        assert handle.home.is_dir()
+    finally:
+        # When it is stopped
+        handle.stop()
+
+    # Then the JVM is gone, the port is closed and the data folder removed
+    assert not handle.is_running()
+    assert not _port_is_open(handle.url)
+    assert not handle.home.exists()
+    handle.stop()  # idempotent
+
+
+def test_node_exits_and_removes_its_data_when_the_starting_process_is_killed(tmp_path):
+    # Given a Python process that starts a node, reports it, then dies without any cleanup (SIGKILL)
+    script = (
+        "import json, os, signal\n"
+        "from obsctl.local import opensearch\n"
+        "h = opensearch.start_node()\n"
+        "print(json.dumps({'pid': h.pid, 'home': str(h.home), 'url': h.url}), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=180
+    )
+    assert result.returncode == -9, result.stderr
+    node = json.loads(result.stdout)
+
+    # Then the JVM notices, shuts down and deletes its home by itself
+    assert _wait_until(lambda: not opensearch._is_node_process(node["pid"]), 30)
+    assert _wait_until(lambda: not Path(node["home"]).exists(), 10)
+    assert not _port_is_open(node["url"])
+
+
+def test_cli_start_status_stop_round_trip(tmp_path, monkeypatch, capsys):
+    # Given a state file of our own, so a developer's background node is never touched
+    state_file = tmp_path / "state.json"
+    monkeypatch.setattr(opensearch, "STATE_FILE", state_file)
+    try:
+        # When `start` runs, it prints only the URL and records the node
+        assert cli.main(["opensearch", "start"]) == 0
+        url = capsys.readouterr().out.strip()
+        assert json.loads(state_file.read_text())["url"] == url
+
+        # Then `status` reports it healthy, and a second `start` reuses it
+        assert cli.main(["opensearch", "status"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["url"] == url
+        assert status["health"] in ("green", "yellow")
+        assert status["rss_mb"] > 0
+        assert cli.main(["opensearch", "start"]) == 0
+        assert capsys.readouterr().out.strip() == url
+
+        # When `stop` runs, the node is gone and `status` exits 1
+        assert cli.main(["opensearch", "stop"]) == 0
+        assert not _port_is_open(url)
+        assert not Path(status["home"]).exists()
+        assert not state_file.exists()
+        assert cli.main(["opensearch", "status"]) == 1
+        assert json.loads(capsys.readouterr().out) == {"running": False}
+    finally:
+        leftover = opensearch.find_running_node(state_file)
+        if leftover is not None:
+            leftover.stop()
+
+
+def test_missing_java_fails_with_what_to_install(tmp_path, monkeypatch):
+    # Given a PATH without java (and no JAVA_HOME)
+    env = _env_without_java(tmp_path)
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+
+    # Then starting a node fails, naming the missing tool and the packages to install, without a JVM
+    with pytest.raises(opensearch.MissingToolError) as caught:
+        opensearch.start_node()
+    message = str(caught.value)
+    assert "java not found on PATH" in message
+    assert "apt-get install openjdk-17-jdk-headless maven" in message
+
+
+def test_missing_java_is_a_one_line_cli_error(tmp_path):
+    # Given the CLI run with a PATH without java
+    result = subprocess.run(
+        [sys.executable, "-m", "obsctl", "opensearch", "start"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=_env_without_java(tmp_path),
+        timeout=60,
+    )
+
+    # Then it exits 2 with one line saying what to install, and no traceback
+    assert result.returncode == 2
+    assert result.stderr.startswith("obsctl: error: OpenSearch needs Java 17+")
+    assert "apt-get install" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_session_uses_opensearch_url_untouched_without_starting_a_node(monkeypatch):
+    # Given OPENSEARCH_URL pointing at an existing cluster (nothing listens there: nothing is called)
+    monkeypatch.setenv(ENV_OPENSEARCH_URL, "http://127.0.0.1:9/some/prefix/")
+    monkeypatch.setattr(opensearch, "start_node", _must_not_start)
+
+    # Then the session yields it exactly as given
+    with opensearch.opensearch_session() as url:
+        assert url == "http://127.0.0.1:9/some/prefix/"
+
+
+def test_session_without_opensearch_url_starts_and_stops_a_node(monkeypatch):
+    # Given no OPENSEARCH_URL
+    monkeypatch.delenv(ENV_OPENSEARCH_URL, raising=False)
+
+    # When a session runs, a node answers inside it and is gone after it
+    with opensearch.opensearch_session() as url:
+        assert requests.get(f"{url}/_cluster/health", timeout=10).json()["status"] in ("green", "yellow")
+    assert not _port_is_open(url)
+
+
+def test_bad_heap_is_rejected_before_anything_starts():
+    with pytest.raises(opensearch.OpenSearchNodeError, match="between 128m and 1g"):
+        opensearch.start_node(heap="2g")
+    with pytest.raises(opensearch.OpenSearchNodeError, match="look like 512m"):
+        opensearch.start_node(heap="lots")
+
+
+def _must_not_start(*_args, **_kwargs):
+    raise AssertionError("start_node must not be called when OPENSEARCH_URL is set")
