@@ -6,6 +6,7 @@ into throttling (the caller should retry later) and everything else.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 OPERATION = "ListObjectsV2"
+BOTOCORE_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
+"""The S3-only botocore data bundle (rendered by ``function.s3_model``)."""
 THROTTLING_CODES = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "503"}
 )
@@ -34,22 +37,37 @@ class Page:
     response_metadata: dict[str, Any]
 
 
-def create_s3_client(config: Config) -> S3Client:
+def create_s3_client(config: Config, *, data_dir: str | None = BOTOCORE_DATA_DIR) -> S3Client:
     """The one S3 client of the execution environment.
 
-    botocore directly (not boto3) because boto3 adds import time and nothing used here. The
-    endpoint comes from botocore's standard resolution, so ``AWS_ENDPOINT_URL_S3`` points it at an
-    emulator without a setting of ours.
+    botocore directly (not boto3): boto3 adds import time (s3transfer) and nothing used here. The
+    client loads its model from the S3-only bundle in ``data_dir`` (a fraction of the parsing);
+    should the runtime's botocore not accept the bundle, it falls back to botocore's own data
+    with a warning rather than failing. The endpoint comes from botocore's standard resolution,
+    so ``AWS_ENDPOINT_URL_S3`` points it at an emulator without a setting of ours.
     """
     import botocore.session
+    from botocore.exceptions import DataNotFoundError, UnknownServiceError
+    from botocore.loaders import Loader
 
-    session = botocore.session.get_session()
     client_config = BotocoreConfig(
         connect_timeout=config.s3_connect_timeout,
         read_timeout=config.s3_read_timeout,
         retries={"mode": "standard", "max_attempts": config.s3_max_attempts},
     )
-    return cast("S3Client", session.create_client("s3", region_name=config.region, config=client_config))
+    if data_dir is not None and os.path.isdir(data_dir):
+        session = botocore.session.get_session()
+        session.register_component(
+            "data_loader", Loader(extra_search_paths=[data_dir], include_default_search_paths=False)
+        )
+        try:
+            return cast("S3Client", session.create_client("s3", config.region, config=client_config))
+        except (DataNotFoundError, UnknownServiceError, KeyError) as exc:
+            import logging
+
+            logging.getLogger(__name__).warning("S3 data bundle not usable (%s); using botocore's data", exc)
+    session = botocore.session.get_session()
+    return cast("S3Client", session.create_client("s3", config.region, config=client_config))
 
 
 def list_page(client: S3Client, bucket: str, query: ListQuery) -> Page:

@@ -303,7 +303,10 @@ def move_offending_fields(action: Action, error: dict[str, Any] | None) -> list[
     for key in list(doc):
         if key in _NEVER_MOVED:
             continue
-        if any(key == name or key.startswith(name + ".") or name.startswith(key + ".") for name in names):
+        named = any(key == name or key.startswith(name + ".") or name.startswith(key + ".") for name in names)
+        # OpenSearch names only the first bad field: move every value that does not fit our
+        # templates too, so the one resend cannot fail on the next one.
+        if named or not _fits(key, doc[key]):
             moved[key] = doc.pop(key)
     if not moved:
         for key in list(doc):
@@ -321,3 +324,50 @@ def move_offending_fields(action: Action, error: dict[str, Any] | None) -> list[
     action.mapping_fixed = True
     action.invalidate()
     return sorted(moved)
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _fits(key: str, value: Any) -> bool:
+    """Whether ``value`` can be indexed into the field type our templates give ``key``."""
+    from log_pipeline.templates import field_types
+
+    mapping = field_types().get(key)
+    if mapping is None:
+        return True  # unmapped under dynamic: false: kept in _source, never rejected
+    kind = mapping["type"]
+    if kind == "flat_object":
+        return isinstance(value, dict)
+    values = value if isinstance(value, list) else [value]
+    return all(_scalar_fits(kind, item) for item in values)
+
+
+def _scalar_fits(kind: str, value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict | list):
+        return False
+    if kind in ("keyword", "text", "date"):
+        return isinstance(value, _SCALARS)
+    if kind == "boolean":
+        return isinstance(value, bool) or value in ("true", "false", "")
+    if kind in ("integer", "long", "double"):
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int | float):
+            return True
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    if kind == "ip":
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return False
+        return True
+    return True

@@ -57,6 +57,8 @@ def request(
         connection.request(method.upper(), target, body=body, headers=send_headers)
         response = connection.getresponse()
         data = response.read()
-        return Response(status=response.status, headers={k.lower(): v for k, v in response.getheaders()}, body=data)
+        return Response(
+            status=response.status, headers={k.lower(): v for k, v in response.getheaders()}, body=data
+        )
     finally:
         connection.close()

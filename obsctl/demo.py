@@ -50,7 +50,10 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
 
         def send(method: str, path: str) -> tuple[int, dict[str, Any], str]:
             response = client.request(
-                method, stack.url + path, access_key=creds.access_key, secret_key=creds.secret_key,
+                method,
+                stack.url + path,
+                access_key=creds.access_key,
+                secret_key=creds.secret_key,
                 region=stack.names.region,
             )
             body = response.json()
@@ -77,7 +80,9 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
                 from obsctl.local.opensearch import opensearch_session
 
                 ctx.say = _printer("·")
-                ctx.say("starting OpenSearch (a real node on 127.0.0.1; first run resolves Maven artifacts) ...")
+                ctx.say(
+                    "starting OpenSearch (a real node on 127.0.0.1; first run resolves Maven artifacts) ..."
+                )
                 ctx.opensearch_url = cleanup.enter_context(opensearch_session())
                 ctx.say(f"OpenSearch at {ctx.opensearch_url}")
             ctx.say = _printer("·")
@@ -85,6 +90,7 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
             importlib.import_module(module_name).run(ctx)
             ctx.say(f"done in {time.perf_counter() - step_started:.1f} s")
         ctx.summary["log_events"] = stack.gateway.log_events_written
+        ctx.summary["trace_segments"] = stack.xray.segment_count
     ctx.summary["duration_seconds"] = round(time.perf_counter() - started, 1)
     summary_path = out_dir / "summary.json"
     summary_path.write_text(json.dumps(ctx.summary, indent=2, sort_keys=True) + "\n")

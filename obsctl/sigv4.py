@@ -34,7 +34,7 @@ MSG_BAD_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. Check your AWS "
     "Secret Access Key and signing method. Consult the service documentation for details."
 )
-MSG_INVALID_TOKEN = "The security token included in the request is invalid."
+MSG_INVALID_TOKEN = "The security token included in the request is invalid."  # noqa: S105 - a message
 MSG_BAD_REGION = "Credential should be scoped to a valid region."
 MSG_BAD_SERVICE = "Credential should be scoped to correct service: 'execute-api'."
 
@@ -60,7 +60,9 @@ def sign(
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    request = AWSRequest(method=method.upper(), url=canonical_url(url), data=body or b"", headers=dict(headers or {}))
+    request = AWSRequest(
+        method=method.upper(), url=canonical_url(url), data=body or b"", headers=dict(headers or {})
+    )
     SigV4Auth(Credentials(access_key, secret_key, session_token), service, region).add_auth(request)
     return {k: str(v) for k, v in request.headers.items()}
 
@@ -160,9 +162,7 @@ def verify(
         )
     )
     scope = f"{scope_date}/{region}/{SERVICE}/aws4_request"
-    string_to_sign = "\n".join(
-        (ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest())
-    )
+    string_to_sign = "\n".join((ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()))
     key = _signing_key(secret, scope_date, region)
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, match["signature"]):

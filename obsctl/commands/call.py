@@ -30,10 +30,16 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("method", help="HTTP method, e.g. GET")
     parser.add_argument("path", help="path and query, e.g. '/objects?limit=2' (quote it in the shell)")
-    parser.add_argument("--endpoint", default=os.environ.get("OBSCTL_ENDPOINT", DEFAULT_ENDPOINT),
-                        help=f"API base URL (default: $OBSCTL_ENDPOINT or {DEFAULT_ENDPOINT})")
-    parser.add_argument("--region", default=None,
-                        help=f"signing region (default: $AWS_REGION, else {LOCAL_REGION} for the local gateway)")
+    parser.add_argument(
+        "--endpoint",
+        default=os.environ.get("OBSCTL_ENDPOINT", DEFAULT_ENDPOINT),
+        help=f"API base URL (default: $OBSCTL_ENDPOINT or {DEFAULT_ENDPOINT})",
+    )
+    parser.add_argument(
+        "--region",
+        default=None,
+        help=f"signing region (default: $AWS_REGION, else {LOCAL_REGION} for the local gateway)",
+    )
     parser.add_argument("--data", default=None, help="request body (sent as is)")
     parser.add_argument("--unsigned", action="store_true", help="send without a signature (expect 403)")
     parser.add_argument("--show-headers", action="store_true", help="print the response headers too")
@@ -76,8 +82,13 @@ def run(args: argparse.Namespace) -> int:
     body = args.data.encode() if args.data is not None else None
     try:
         response = client.request(
-            args.method, endpoint + args.path, access_key=access_key, secret_key=secret_key,
-            region=region, session_token=token, body=body,
+            args.method,
+            endpoint + args.path,
+            access_key=access_key,
+            secret_key=secret_key,
+            region=region,
+            session_token=token,
+            body=body,
         )
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot reach {endpoint}: {exc}") from exc

@@ -21,8 +21,12 @@ def register(sub: Any) -> None:
         ),
     )
     parser.add_argument("--out", default="build/demo", help="output folder (default build/demo)")
-    parser.add_argument("--only", action="append", choices=STEP_NAMES,
-                        help="run only this step (repeatable; traffic is needed by the others)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=STEP_NAMES,
+        help="run only this step (repeatable; traffic is needed by the others)",
+    )
     parser.set_defaults(func=run)
 
 

@@ -23,7 +23,9 @@ def register(sub: Any) -> None:
             "publish to the emulated CloudWatch. Stop with Ctrl-C."
         ),
     )
-    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 picks a free one)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -40,8 +42,10 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     creds = stack.credentials
     print(f"API            {stack.url}  (route GET /objects, IAM auth, region {stack.names.region})")
-    print(f"caller         access key {creds.access_key!r}, secret {creds.secret_key!r} "
-          f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY})")
+    print(
+        f"caller         access key {creds.access_key!r}, secret {creds.secret_key!r} "
+        f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY})"
+    )
     print(f"AWS emulator   {stack.emulator.endpoint}  (bucket {stack.names.data_bucket})")
     print(f"logs           {stack.names.function_log_group}, {stack.names.access_log_group}")
     print(f"try            obsctl call GET '/objects?limit=2' --endpoint {stack.url}")

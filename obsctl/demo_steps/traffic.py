@@ -89,8 +89,12 @@ def _auth_failures(ctx: DemoContext) -> list[tuple[str, int, dict[str, Any]]]:
 
     headers = sigv4.sign("GET", url, {}, None, ctx.access_key, ctx.secret_key, ctx.names.region)
     tampered = client.request(
-        "GET", url.replace("limit=5", "limit=500"), access_key=None, secret_key=None,
-        region=ctx.names.region, headers=headers,
+        "GET",
+        url.replace("limit=5", "limit=500"),
+        access_key=None,
+        secret_key=None,
+        region=ctx.names.region,
+        headers=headers,
     )
     out.append(("a tampered request (query changed after signing)", tampered.status, tampered.json()))
 

@@ -29,7 +29,7 @@ class Emulator:
     endpoint: str
     names: LocalNames
     access_key: str = "testing"
-    secret_key: str = "testing"
+    secret_key: str = "testing"  # noqa: S105 - moto's well-known local credentials
     kms_key_arn: str = ""
     _server: Any = field(default=None, repr=False)
 
@@ -50,7 +50,9 @@ class Emulator:
             self._server = None
 
 
-def start_emulator(names: LocalNames | None = None, *, seed: bool = True, objects: int = SAMPLE_OBJECT_COUNT) -> Emulator:
+def start_emulator(
+    names: LocalNames | None = None, *, seed: bool = True, objects: int = SAMPLE_OBJECT_COUNT
+) -> Emulator:
     """Start moto's server on a free loopback port and (by default) create the platform's resources."""
     import logging
 
@@ -70,7 +72,9 @@ def start_emulator(names: LocalNames | None = None, *, seed: bool = True, object
 
 
 @contextmanager
-def running_emulator(names: LocalNames | None = None, *, objects: int = SAMPLE_OBJECT_COUNT) -> Iterator[Emulator]:
+def running_emulator(
+    names: LocalNames | None = None, *, objects: int = SAMPLE_OBJECT_COUNT
+) -> Iterator[Emulator]:
     emulator = start_emulator(names, objects=objects)
     try:
         yield emulator
@@ -128,7 +132,10 @@ def _create_private_bucket(s3: Any, bucket: str, region: str, kms_key_arn: str) 
         ServerSideEncryptionConfiguration={
             "Rules": [
                 {
-                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key_arn},
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": kms_key_arn,
+                    },
                     "BucketKeyEnabled": True,
                 }
             ]

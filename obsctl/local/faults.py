@@ -32,7 +32,7 @@ class FaultProxy:
             protocol_version = "HTTP/1.1"
             hop_by_hop: ClassVar[set[str]] = {"connection", "keep-alive", "transfer-encoding", "host"}
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _handle(self) -> None:
@@ -52,7 +52,9 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                conn = http.client.HTTPConnection(proxy.upstream.hostname or "127.0.0.1", proxy.upstream.port, timeout=30)
+                conn = http.client.HTTPConnection(
+                    proxy.upstream.hostname or "127.0.0.1", proxy.upstream.port, timeout=30
+                )
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in self.hop_by_hop}
                     headers["Host"] = self.headers.get("Host", "")

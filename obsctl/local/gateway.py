@@ -106,7 +106,7 @@ class LocalGateway:
             protocol_version = "HTTP/1.1"
             server_version = "obsctl-local-apigw"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _handle(self) -> None:
@@ -154,6 +154,7 @@ class LocalGateway:
         raw_path, raw_query = parts.path or "/", parts.query
         invocation: Invocation | None = None
         error_message = "-"
+        response_headers: dict[str, str]
         if method.upper() != ROUTE_METHOD or unquote(raw_path) != ROUTE_PATH:
             status, response_headers, payload = 404, {}, _json(NOT_FOUND)
             error_message = NOT_FOUND["message"]
@@ -174,12 +175,18 @@ class LocalGateway:
                 status, response_headers, payload = 403, {}, _json({"message": failure.message})
                 error_message = failure.message
             else:
-                event = self._event(method, raw_path, raw_query, headers, body, source_ip, request_id, now, caller)
+                event = self._event(
+                    method, raw_path, raw_query, headers, body, source_ip, request_id, now, caller
+                )
                 invocation = self.function.invoke(event)
                 status, response_headers, payload = _http_response(invocation)
                 if invocation.error is not None:
                     error_message = INTERNAL_ERROR["message"]
-        response_headers = {"Content-Type": "application/json", **response_headers, "apigw-requestid": request_id}
+        response_headers = {
+            "Content-Type": "application/json",
+            **response_headers,
+            "apigw-requestid": request_id,
+        }
         latency_ms = (time.perf_counter() - started) * 1000
         integration_ms = invocation.duration_ms if invocation is not None else None
         self._record(
@@ -296,7 +303,9 @@ class LocalGateway:
             "$context.responseLength": str(len(payload)),
             "$context.responseLatency": str(int(latency_ms)),
             "$context.integrationLatency": str(int(integration_ms)) if integration_ms is not None else "-",
-            "$context.integrationStatus": "200" if invocation is not None and invocation.error is None else "-",
+            "$context.integrationStatus": "200"
+            if invocation is not None and invocation.error is None
+            else "-",
             "$context.integrationErrorMessage": (
                 f"{type(invocation.error).__name__}" if invocation is not None and invocation.error else "-"
             ),
@@ -361,7 +370,10 @@ class LocalGateway:
         names = self.emulator.names
         api_dimension_sets = [
             [{"Name": m.APIGW_DIM_API_ID, "Value": names.api_id}],
-            [{"Name": m.APIGW_DIM_API_ID, "Value": names.api_id}, {"Name": m.APIGW_DIM_STAGE, "Value": names.stage}],
+            [
+                {"Name": m.APIGW_DIM_API_ID, "Value": names.api_id},
+                {"Name": m.APIGW_DIM_STAGE, "Value": names.stage},
+            ],
         ]
         api_values: list[tuple[str, float, str]] = [
             (m.APIGW_COUNT, 1, "Count"),

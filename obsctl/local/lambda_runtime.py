@@ -58,16 +58,24 @@ class _StdoutCapture(io.TextIOBase):
 
 
 _capture_lock = threading.Lock()
+_capture: _StdoutCapture | None = None
 
 
 def install_capture() -> _StdoutCapture:
-    """Install the stdout capture once per process, before any handler module is imported."""
+    """Make ``sys.stdout`` the one process-wide capture (again, if something swapped it out since).
+
+    Test runners and other tools replace ``sys.stdout`` at will; re-installing before each
+    invocation keeps ``print`` (EMF lines) captured, and the capture forwards every write from a
+    thread that is not invoking to whatever stdout it replaced most recently.
+    """
+    global _capture
     with _capture_lock:
-        if isinstance(sys.stdout, _StdoutCapture):
-            return sys.stdout
-        capture = _StdoutCapture(sys.stdout)
-        sys.stdout = capture
-        return capture
+        if _capture is None:
+            _capture = _StdoutCapture(sys.stdout)
+        if sys.stdout is not _capture:
+            _capture.original = sys.stdout
+            sys.stdout = _capture
+        return _capture
 
 
 @dataclass
@@ -134,6 +142,7 @@ class LocalFunction:
             init_lines = ""
             if self._handler is None:
                 os.environ.update(self._runtime_env())
+                _forget_package(self.handler_path)
                 capture.begin()
                 started = time.perf_counter()
                 module_name, _, attribute = self.handler_path.partition(":")
@@ -186,6 +195,14 @@ class LocalFunction:
         return env
 
 
+def _forget_package(handler_path: str) -> None:
+    """A new execution environment imports the handler's package afresh (a real cold start), so it
+    reads this environment's configuration rather than a previous one's."""
+    package = handler_path.partition(":")[0].split(".")[0]
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+
+
 def _split_lines(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
@@ -202,7 +219,9 @@ def _runtime_error_line(error: BaseException) -> str:
     return f"[ERROR] {type(error).__name__}: {error}\n{stack}".rstrip()
 
 
-def _report_line(request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None, trace_id: str) -> str:
+def _report_line(
+    request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None, trace_id: str
+) -> str:
     # ru_maxrss is KiB on Linux; locally it is the peak of the whole stack process (emulator included).
     max_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     parts = [

@@ -251,6 +251,7 @@ def ensure_built(build_dir: Path = DEFAULT_BUILD_DIR) -> str:
 
     Returns the Java classpath. A file lock keeps two processes from building at the same time.
     """
+    build_dir = build_dir.resolve()  # Maven resolves a relative output file against the pom's folder
     build_dir.mkdir(parents=True, exist_ok=True)
     classes = build_dir / "classes"
     classpath_file = build_dir / "classpath.txt"
@@ -263,6 +264,7 @@ def ensure_built(build_dir: Path = DEFAULT_BUILD_DIR) -> str:
         mvn = _find_tool("mvn")
         javac = _find_tool("javac")
         stamp_file.unlink(missing_ok=True)
+        classpath_file.unlink(missing_ok=True)  # build-classpath may keep an existing file unchanged
         _run_build_step(
             [
                 mvn,
@@ -274,6 +276,7 @@ def ensure_built(build_dir: Path = DEFAULT_BUILD_DIR) -> str:
                 str(POM_FILE),
                 "dependency:build-classpath",
                 f"-Dmdep.outputFile={classpath_file}",
+                "-Dmdep.regenerateFile=true",
             ],
             "Maven could not resolve the OpenSearch jars from Maven Central",
         )

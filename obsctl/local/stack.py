@@ -14,6 +14,7 @@ from obsctl.local.faults import FaultProxy
 from obsctl.local.gateway import Credentials, LocalGateway
 from obsctl.local.lambda_runtime import LocalFunction
 from obsctl.local.names import LocalNames
+from obsctl.local.xray import XRayDaemon
 from signals import config as env
 from signals.metrics import NAMESPACE
 from signals.services import API_SERVICE
@@ -38,6 +39,7 @@ class LocalStack:
     proxy: FaultProxy
     function: LocalFunction
     gateway: LocalGateway
+    xray: XRayDaemon
 
     @property
     def url(self) -> str:
@@ -53,6 +55,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self.gateway.stop()
+        self.xray.stop()
         self.proxy.stop()
         self.emulator.stop()
 
@@ -68,6 +71,7 @@ def start_stack(
     emulator = start_emulator(names, objects=objects)
     try:
         proxy = FaultProxy(emulator.endpoint).start()
+        xray = XRayDaemon().start()
         names = emulator.names
         function = LocalFunction(
             handler_path=FUNCTION_HANDLER,
@@ -83,6 +87,7 @@ def start_stack(
                 "AWS_ACCESS_KEY_ID": emulator.access_key,
                 "AWS_SECRET_ACCESS_KEY": emulator.secret_key,
                 "AWS_ENDPOINT_URL_S3": proxy.url,
+                env.ENV_XRAY_DAEMON_ADDRESS: xray.address,
             },
         )
         gateway = LocalGateway(
@@ -95,7 +100,7 @@ def start_stack(
     except BaseException:
         emulator.stop()
         raise
-    return LocalStack(emulator=emulator, proxy=proxy, function=function, gateway=gateway)
+    return LocalStack(emulator=emulator, proxy=proxy, function=function, gateway=gateway, xray=xray)
 
 
 @contextmanager

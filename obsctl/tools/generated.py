@@ -46,7 +46,11 @@ def check(root: Path = ROOT) -> list[str]:
         current = target.read_text()
         if current != content:
             diff = "".join(
-                list(difflib.unified_diff(current.splitlines(True), content.splitlines(True), path, path + " (rendered)"))[:40]
+                list(
+                    difflib.unified_diff(
+                        current.splitlines(True), content.splitlines(True), path, path + " (rendered)"
+                    )
+                )[:40]
             )
             problems.append(f"{path}: differs from what the code renders (run `make render`)\n{diff}")
     return problems

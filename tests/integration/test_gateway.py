@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import botocore.auth
@@ -56,7 +57,9 @@ def test_signed_request_lists_objects_and_pages(local_stack: LocalStack) -> None
         ("unknown key", {"access_key": "AKIDUNKNOWN"}, sigv4.MSG_INVALID_TOKEN),
     ],
 )
-def test_refused_before_the_handler_runs(local_stack: LocalStack, label: str, kwargs: dict, message: str) -> None:
+def test_refused_before_the_handler_runs(
+    local_stack: LocalStack, label: str, kwargs: dict[str, str | None], message: str
+) -> None:
     before = _invocations(local_stack)
     response = _get(local_stack, "/objects?limit=1", **kwargs)
     assert response.status == 403, label
@@ -69,8 +72,14 @@ def test_tampered_request_is_refused(local_stack: LocalStack) -> None:
     creds = local_stack.credentials
     headers = sigv4.sign("GET", url, {}, None, creds.access_key, creds.secret_key, local_stack.names.region)
     before = _invocations(local_stack)
-    response = client.request("GET", url.replace("limit=1", "limit=9"), access_key=None, secret_key=None,
-                              region=local_stack.names.region, headers=headers)
+    response = client.request(
+        "GET",
+        url.replace("limit=1", "limit=9"),
+        access_key=None,
+        secret_key=None,
+        region=local_stack.names.region,
+        headers=headers,
+    )
     assert response.status == 403
     assert response.json() == {"message": sigv4.MSG_BAD_SIGNATURE}
     assert _invocations(local_stack) == before
@@ -135,7 +144,9 @@ def test_logs_reach_cloudwatch_logs(local_stack: LocalStack) -> None:
         if exchange.lambda_request_id in e["message"] or response.request_id in e["message"]
     ]
     assert events[0].startswith(f"START RequestId: {exchange.lambda_request_id}")
-    assert any(e.startswith("REPORT RequestId:") and "Duration:" in e and "Max Memory Used:" in e for e in events)
+    assert any(
+        e.startswith("REPORT RequestId:") and "Duration:" in e and "Max Memory Used:" in e for e in events
+    )
     app_lines = [json.loads(e) for e in events if e.startswith("{") and '"_aws"' not in e]
     assert app_lines and all(doc[fields.PT_CORRELATION_ID] == response.request_id for doc in app_lines)
 
@@ -156,15 +167,47 @@ def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
     # The CLI, in a separate process, as a user would run it.
     result = subprocess.run(
         [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=2", "--endpoint", local_stack.url],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     status, _, body = result.stdout.partition("\n")
     assert status == "HTTP 200"
     assert json.loads(body)["count"] == 2
     refused = subprocess.run(
-        [sys.executable, "-m", "obsctl", "call", "GET", "/objects", "--unsigned", "--endpoint", local_stack.url],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "obsctl",
+            "call",
+            "GET",
+            "/objects",
+            "--unsigned",
+            "--endpoint",
+            local_stack.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert refused.returncode == 1
     assert refused.stdout.startswith("HTTP 403")
+
+
+def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
+    # Given a request that lists objects
+    response = _get(local_stack, "/objects?limit=1")
+    exchange = next(e for e in local_stack.gateway.exchanges if e.request_id == response.request_id)
+    assert exchange.trace_id
+    # Then the function sent its subsegments for that trace: the handler, and S3 beneath it
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(local_stack.xray.segments(exchange.trace_id)) < 2:
+        time.sleep(0.05)
+    documents = {d["name"]: d for d in local_stack.xray.segments(exchange.trace_id)}
+    assert {"## handler", "S3"} <= set(documents)
+    assert documents["S3"]["parent_id"] == documents["## handler"]["id"]
+    assert documents["S3"]["namespace"] == "aws"
+    assert local_stack.xray.rejected == 0

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,7 +36,7 @@ def _port_is_open(url: str) -> bool:
         return sock.connect_ex((parts.hostname, parts.port)) == 0
 
 
-def _wait_until(condition, seconds: float) -> bool:
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -77,6 +78,11 @@ def test_node_indexes_searches_and_leaves_nothing_behind_when_stopped():
         # Then exactly that document comes back
         assert found["hits"]["total"]["value"] == 1
         assert found["hits"]["hits"][0]["_source"] == doc
+        # And the common analysis module is loaded (templates may name its tokenizers)
+        tokens = requests.post(
+            f"{handle.url}/_analyze", json={"tokenizer": "pattern", "text": "a-b c"}, timeout=30
+        ).json()
+        assert [token["token"] for token in tokens["tokens"]] == ["a", "b", "c"]
         rss = handle.rss_bytes()
         assert rss is not None and rss < 1536 * 1024**2  # 512m heap: the whole JVM stays far below
         assert handle.home.is_dir()

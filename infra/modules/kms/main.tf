@@ -62,9 +62,17 @@ data "aws_iam_policy_document" "key" {
       actions   = local.usage_actions
       resources = ["*"]
 
+      # The account as principal, narrowed to the listed ARNs: a key policy may then name roles
+      # that are created after the key (the function roles), which a principal entry may not.
       principals {
         type        = "AWS"
-        identifiers = var.user_arns
+        identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = var.user_arns
       }
     }
   }
@@ -146,7 +154,7 @@ data "aws_iam_policy_document" "key" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct(concat(var.administrator_arns, var.user_arns))
+        identifiers = var.administrator_arns
       }
 
       condition {

@@ -1,4 +1,4 @@
-"""SigV4: botocore signs, our verifier (the local gateway's) must agree, and refuse what API Gateway refuses."""
+"""SigV4: botocore signs; our verifier (the gateway's) must agree and refuse what API Gateway refuses."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ CALLER = sigv4.Caller("AKIDLOCAL", "123456789012", "arn:aws:iam::123456789012:us
 CALLERS = {"AKIDLOCAL": ("s3cr3t", CALLER)}
 
 
-def _signed(url: str, *, region: str = REGION, secret: str = "s3cr3t", body: bytes | None = None,
-            method: str = "GET") -> tuple[str, str, dict[str, str]]:
+def _signed(
+    url: str, *, region: str = REGION, secret: str = "s3cr3t", body: bytes | None = None, method: str = "GET"
+) -> tuple[str, str, dict[str, str]]:
     url = sigv4.canonical_url(url)
     headers = sigv4.sign(method, url, {"User-Agent": "test"}, body, "AKIDLOCAL", secret, region)
     parts = urlsplit(url)
@@ -56,7 +57,10 @@ def test_body_is_covered_by_the_signature() -> None:
         (lambda p, q, h: (p, q, {k: v for k, v in h.items() if k != "Authorization"}), sigv4.MSG_FORBIDDEN),
         (lambda p, q, h: (p, q.replace("limit=2", "limit=3"), h), sigv4.MSG_BAD_SIGNATURE),
         (lambda p, q, h: ("/objects2", q, h), sigv4.MSG_BAD_SIGNATURE),
-        (lambda p, q, h: (p, q, {**h, "Authorization": h["Authorization"][:-1] + "0"}), sigv4.MSG_BAD_SIGNATURE),
+        (
+            lambda p, q, h: (p, q, {**h, "Authorization": h["Authorization"][:-1] + "0"}),
+            sigv4.MSG_BAD_SIGNATURE,
+        ),
         (lambda p, q, h: (p, q, {**h, "Authorization": "Bearer abc"}), sigv4.MSG_MISSING_AUTH),
         (lambda p, q, h: (p, q, {**h, "Host": "evil.example"}), sigv4.MSG_BAD_SIGNATURE),
     ],
@@ -90,7 +94,9 @@ def test_wrong_service_is_refused() -> None:
 
 
 @pytest.mark.parametrize("skew", [timedelta(minutes=-6), timedelta(minutes=6)])
-def test_signature_older_or_newer_than_five_minutes_is_refused(monkeypatch: pytest.MonkeyPatch, skew: timedelta) -> None:
+def test_signature_older_or_newer_than_five_minutes_is_refused(
+    monkeypatch: pytest.MonkeyPatch, skew: timedelta
+) -> None:
     # Given a signature made 6 minutes away from now (botocore's clock moved)
     signed_at = datetime.now(UTC) + skew
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: signed_at.replace(tzinfo=None))
@@ -98,7 +104,9 @@ def test_signature_older_or_newer_than_five_minutes_is_refused(monkeypatch: pyte
     # When verified now, Then it is refused with API Gateway's message
     with pytest.raises(sigv4.AuthFailure) as failure:
         sigv4.verify("GET", path, query, headers, b"", REGION, CALLERS)
-    assert failure.value.message.startswith("Signature expired" if skew < timedelta(0) else "Signature not yet current")
+    assert failure.value.message.startswith(
+        "Signature expired" if skew < timedelta(0) else "Signature not yet current"
+    )
 
 
 def test_within_five_minutes_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
+import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.core.common.transport.TransportAddress;
 import org.opensearch.env.Environment;
@@ -26,7 +27,7 @@ import org.opensearch.transport.Netty4Plugin;
  *
  * <p>Why a {@link Node} subclass: the public constructor only loads plugins from a plugins directory,
  * which a Maven classpath does not have; the protected one accepts plugin classes, which is how the
- * Netty 4 transport (HTTP and transport) gets in. The distribution's bootstrap checks, security manager
+ * Netty 4 transport (HTTP and transport), and the common analysis module get in. The distribution's bootstrap checks, security manager
  * and JVM ergonomics are deliberately absent: this node is for one developer's machine and tests.
  *
  * <p>Usage: {@code LocalNode READY_FILE PARENT_PID key=value...}. Every {@code key=value} is an
@@ -43,7 +44,7 @@ public final class LocalNode extends Node {
     private LocalNode(Settings settings) {
         super(
             InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), null, () -> "local"),
-            List.of(Netty4Plugin.class),
+            List.of(Netty4Plugin.class, CommonAnalysisPlugin.class),
             true
         );
     }

@@ -1,0 +1,362 @@
+"""The backtester's engine: evaluates catalog alarms on recorded metrics the way CloudWatch does.
+
+Model (each point from the CloudWatch user guide, "Using Amazon CloudWatch alarms"):
+
+- Raw points are aggregated into period-aligned datapoints with the alarm's statistic; a period
+  without points is *missing*. Percentiles use the nearest-rank method on the raw values.
+- The alarm starts in ``INSUFFICIENT_DATA`` and is evaluated at the end of every period over the
+  *evaluation range*: the ``evaluation_periods + 2`` most recent periods (the documentation's
+  examples retrieve 5 datapoints for 3 evaluation periods).
+- ``M out of N``: N datapoints are evaluated, ALARM when at least M breach.
+- Missing data, exactly as the documentation's tables: with at least N real datapoints in the range
+  the most recent N real ones are evaluated and the treatment is not used. With fewer, the real
+  ones are always used and the rest is filled: ``breaching``/``notBreaching`` fill with breaching /
+  good datapoints; ``missing``/``ignore`` never count a missing datapoint, so any real good
+  datapoint makes the alarm OK, at least M real breaching ones make it ALARM, and otherwise
+  ``ignore`` keeps the current state while ``missing`` goes to INSUFFICIENT_DATA - or to ALARM when
+  the oldest evaluated datapoint (real ones plus the most recent missing ones) is a real breaching
+  one (the sixth row of the first table). No data at all: INSUFFICIENT_DATA / retain / ALARM / OK.
+- Metric math is evaluated per timestamp on the aggregated inputs (see ``alerts.mathexpr``).
+- Composite alarms are re-evaluated whenever a child changes state; ``ALARM(x)`` is true only
+  while x is in ALARM. An actions suppressor mutes a composite's actions while it is in ALARM, within
+  its wait period after the composite changes, and for its extension period after it recovers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from alerts.mathexpr import evaluate as evaluate_math
+from alerts.mathexpr import parse
+from alerts.model import (
+    AnyMetricAlarm,
+    CompositeAlarm,
+    MathAlarm,
+    MetricAlarm,
+    MetricRef,
+    State,
+    is_percentile,
+)
+
+Point = tuple[float, float | None]
+"""(epoch seconds, value); ``None`` records a period with no data."""
+RawData = Mapping[MetricRef, Sequence[Point]]
+Datapoints = dict[int, float]
+"""Aggregated datapoints keyed by the epoch second their period starts."""
+
+INSUFFICIENT: State = "INSUFFICIENT_DATA"
+EXTRA_RANGE_PERIODS = 2
+
+_PHRASES = {
+    "GreaterThanThreshold": "greater than",
+    "GreaterThanOrEqualToThreshold": "greater than or equal to",
+    "LessThanThreshold": "less than",
+    "LessThanOrEqualToThreshold": "less than or equal to",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    timestamp: int
+    state: State
+    reason: str
+    actions_suppressed: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {"timestamp": iso(self.timestamp), "state": self.state, "reason": self.reason}
+
+
+@dataclass
+class Result:
+    name: str
+    transitions: list[Transition] = field(default_factory=list)
+    datapoints: Datapoints = field(default_factory=dict)
+    evaluated_until: int = 0
+
+    @property
+    def final_state(self) -> State:
+        return self.transitions[-1].state if self.transitions else INSUFFICIENT
+
+    def state_at(self, timestamp: float) -> State:
+        state: State = INSUFFICIENT
+        for transition in self.transitions:
+            if transition.timestamp > timestamp:
+                break
+            state = transition.state
+        return state
+
+    def alarm_times(self) -> list[int]:
+        return [t.timestamp for t in self.transitions if t.state == "ALARM"]
+
+    def to_json(self) -> dict[str, object]:
+        return {"transitions": [t.to_json() for t in self.transitions], "final_state": self.final_state}
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- Aggregation -------------------------------------------------------------------------------
+def statistic_value(values: Sequence[float], statistic: str) -> float:
+    if statistic == "SampleCount":
+        return float(len(values))
+    if statistic == "Sum":
+        return math.fsum(values)
+    if statistic == "Average":
+        return math.fsum(values) / len(values)
+    if statistic == "Minimum":
+        return min(values)
+    if statistic == "Maximum":
+        return max(values)
+    if is_percentile(statistic):
+        ordered = sorted(values)
+        rank = math.ceil(float(statistic[1:]) / 100.0 * len(ordered))
+        return ordered[max(rank, 1) - 1]
+    raise ValueError(f"unknown statistic {statistic!r}")
+
+
+def aggregate(points: Iterable[Point], statistic: str, period: int) -> Datapoints:
+    buckets: dict[int, list[float]] = {}
+    for timestamp, value in points:
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            raise ValueError(f"value at {iso(timestamp)} is not a finite number")
+        buckets.setdefault(int(timestamp // period) * period, []).append(value)
+    return {start: statistic_value(values, statistic) for start, values in sorted(buckets.items())}
+
+
+def alarm_datapoints(alarm: AnyMetricAlarm, raw: RawData) -> Datapoints:
+    """The datapoints (metric or math result) the alarm compares with its threshold."""
+    if isinstance(alarm, MetricAlarm):
+        return aggregate(raw.get(alarm.metric, ()), alarm.statistic, alarm.period)
+    inputs = {
+        stat.id: aggregate(raw.get(stat.metric, ()), stat.statistic, stat.period) for stat in alarm.metrics
+    }
+    return math_datapoints(alarm, inputs)
+
+
+def math_datapoints(alarm: MathAlarm, inputs: Mapping[str, Mapping[int, float]]) -> Datapoints:
+    timestamps = sorted({ts for series in inputs.values() for ts in series})
+    return evaluate_math(parse(alarm.expression), inputs, timestamps)
+
+
+# --- Evaluation --------------------------------------------------------------------------------
+def breaches(comparison: str, threshold: float) -> Callable[[float], bool]:
+    if comparison == "GreaterThanThreshold":
+        return lambda v: v > threshold
+    if comparison == "GreaterThanOrEqualToThreshold":
+        return lambda v: v >= threshold
+    if comparison == "LessThanThreshold":
+        return lambda v: v < threshold
+    if comparison == "LessThanOrEqualToThreshold":
+        return lambda v: v <= threshold
+    raise ValueError(f"unknown comparison {comparison!r}")
+
+
+def evaluate_range(
+    window: Sequence[float | None],
+    *,
+    evaluation_periods: int,
+    datapoints_to_alarm: int,
+    treat_missing_data: str,
+    is_breaching: Callable[[float], bool],
+    current: State,
+) -> State:
+    """One evaluation over the evaluation range (oldest first), as CloudWatch documents it."""
+    n, m = evaluation_periods, datapoints_to_alarm
+    existing = [(i, v) for i, v in enumerate(window) if v is not None]
+    if len(existing) >= n:
+        breaching = sum(is_breaching(v) for _, v in existing[-n:])
+        return "ALARM" if breaching >= m else "OK"
+    breaching = sum(is_breaching(v) for _, v in existing)
+    if treat_missing_data in ("breaching", "notBreaching"):
+        if treat_missing_data == "breaching":
+            breaching += n - len(existing)
+        return "ALARM" if breaching >= m else "OK"
+    if treat_missing_data not in ("missing", "ignore"):
+        raise ValueError(f"unknown treat_missing_data {treat_missing_data!r}")
+    if not existing:
+        return INSUFFICIENT if treat_missing_data == "missing" else current
+    if breaching >= m:
+        return "ALARM"
+    if breaching < len(existing):
+        return "OK"
+    if treat_missing_data == "ignore":
+        return current
+    missing_slots = [i for i, v in enumerate(window) if v is None][-(n - len(existing)) :]
+    oldest_real = existing[0][0]
+    return "ALARM" if oldest_real < min(missing_slots) else INSUFFICIENT
+
+
+def _reason(alarm: AnyMetricAlarm, window: Sequence[tuple[int, float | None]], state: State) -> str:
+    shown = [f"{v:g} ({iso(ts)})" for ts, v in window if v is not None][-alarm.evaluation_periods :]
+    phrase = _PHRASES[alarm.comparison]
+    if state == INSUFFICIENT:
+        return f"Insufficient Data: no datapoints in the last {len(window)} periods were received."
+    verb = "were" if state == "ALARM" else "were not all"
+    return (
+        f"Threshold Crossed: {alarm.datapoints_to_alarm} out of the last {alarm.evaluation_periods} "
+        f"datapoints {verb} {phrase} the threshold ({alarm.threshold:g}) "
+        f"[{', '.join(shown) or 'no datapoints'}] (treat missing data: {alarm.treat_missing_data})."
+    )
+
+
+def evaluate_alarm(
+    alarm: AnyMetricAlarm,
+    datapoints: Mapping[int, float],
+    start: float,
+    end: float,
+    *,
+    initial_state: State = INSUFFICIENT,
+) -> Result:
+    """Evaluate at the end of every period in [start, end] and record each state change."""
+    period = alarm.period
+    span = alarm.evaluation_periods + EXTRA_RANGE_PERIODS
+    check = breaches(alarm.comparison, alarm.threshold)
+    result = Result(alarm.name, datapoints=dict(datapoints))
+    state = initial_state
+    first = (int(start) // period + 1) * period
+    for t in range(first, int(end) + 1, period):
+        window = [(t - (span - i) * period, datapoints.get(t - (span - i) * period)) for i in range(span)]
+        new_state = evaluate_range(
+            [v for _, v in window],
+            evaluation_periods=alarm.evaluation_periods,
+            datapoints_to_alarm=alarm.datapoints_to_alarm,
+            treat_missing_data=alarm.treat_missing_data,
+            is_breaching=check,
+            current=state,
+        )
+        if new_state != state:
+            result.transitions.append(Transition(t, new_state, _reason(alarm, window, new_state)))
+            state = new_state
+        result.evaluated_until = t
+    return result
+
+
+# --- Composites --------------------------------------------------------------------------------
+_RULE_TOKEN = re.compile(r"\s*(ALARM|OK|INSUFFICIENT_DATA)\(([a-z0-9-]+)\)|\s*(AND|OR|NOT|TRUE|FALSE|\(|\))")
+
+
+def rule_value(rule: str, states: Mapping[str, State]) -> bool:
+    """Evaluate a composite alarm rule (ALARM/OK/INSUFFICIENT_DATA, AND, OR, NOT, parentheses)."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(rule.rstrip()):
+        match = _RULE_TOKEN.match(rule, pos)
+        if not match:
+            raise ValueError(f"cannot read alarm rule at {rule[pos:]!r}")
+        kind, name, word = match.groups()
+        tokens.append(("state", f"{kind}:{name}") if kind else ("word", word))
+        pos = match.end()
+    index = 0
+
+    def primary() -> bool:
+        nonlocal index
+        kind, text = tokens[index]
+        index += 1
+        if kind == "state":
+            wanted, name = text.split(":", 1)
+            return states.get(name, INSUFFICIENT) == wanted
+        if text == "NOT":
+            return not primary()
+        if text in ("TRUE", "FALSE"):
+            return text == "TRUE"
+        if text == "(":
+            value = disjunction()
+            index += 1  # ")"
+            return value
+        raise ValueError(f"unexpected {text!r} in alarm rule")
+
+    def conjunction() -> bool:
+        nonlocal index
+        value = primary()
+        while index < len(tokens) and tokens[index] == ("word", "AND"):
+            index += 1
+            value = primary() and value
+        return value
+
+    def disjunction() -> bool:
+        nonlocal index
+        value = conjunction()
+        while index < len(tokens) and tokens[index] == ("word", "OR"):
+            index += 1
+            value = conjunction() or value
+        return value
+
+    return disjunction()
+
+
+def evaluate_composites(
+    composites: Sequence[CompositeAlarm], results: dict[str, Result], start: float, end: float
+) -> dict[str, Result]:
+    """Add one ``Result`` per composite (children first) to ``results``, then mark suppressed actions."""
+    pending = list(composites)
+    while pending:
+        ready = [c for c in pending if all(child in results for child in c.children())]
+        if not ready:
+            raise ValueError(f"composite alarms with unknown or cyclic children: {[c.name for c in pending]}")
+        for composite in ready:
+            changes = {t.timestamp for child in composite.children() for t in results[child].transitions}
+            times = sorted(changes | {int(start)})
+            result = Result(composite.name)
+            state: State = INSUFFICIENT
+            for t in times:
+                child_states = {child: results[child].state_at(t) for child in composite.children()}
+                new_state: State = "ALARM" if rule_value(composite.rule, child_states) else "OK"
+                if new_state != state:
+                    firing = [c for c, s in child_states.items() if s == "ALARM"]
+                    reason = f"{composite.rule} is {'TRUE' if new_state == 'ALARM' else 'FALSE'}" + (
+                        f"; in ALARM: {', '.join(firing)}" if firing else ""
+                    )
+                    result.transitions.append(Transition(t, new_state, reason))
+                    state = new_state
+            result.evaluated_until = int(end)
+            results[composite.name] = result
+            pending.remove(composite)
+    for composite in composites:
+        if composite.actions_suppressor:
+            _mark_suppressed(composite, results)
+    return results
+
+
+def _mark_suppressed(composite: CompositeAlarm, results: dict[str, Result]) -> None:
+    suppressor = results[composite.actions_suppressor or ""]
+    marked = []
+    for transition in results[composite.name].transitions:
+        t = transition.timestamp
+        suppressed = any(
+            suppressor.state_at(x) == "ALARM"
+            for x in (t, t + composite.suppressor_wait_period, t - composite.suppressor_extension_period)
+        )
+        marked.append(Transition(t, transition.state, transition.reason, suppressed))
+    results[composite.name].transitions = marked
+
+
+def evaluate_catalog(
+    alarms: Sequence[AnyMetricAlarm],
+    composites: Sequence[CompositeAlarm],
+    raw: RawData,
+    start: float,
+    end: float,
+) -> dict[str, Result]:
+    results = {
+        alarm.name: evaluate_alarm(alarm, alarm_datapoints(alarm, raw), start, end) for alarm in alarms
+    }
+    return evaluate_composites(composites, results, start, end)
+
+
+# --- Backtest verdicts -------------------------------------------------------------------------
+def false_alarms(result: Result) -> int:
+    """On a series known to be normal, every transition into ALARM is a false alarm."""
+    return len(result.alarm_times())
+
+
+def detection_delay(result: Result, incident_start: float) -> float | None:
+    """Seconds from the incident's start to the first ALARM at or after it (None: not detected)."""
+    after = [t for t in result.alarm_times() if t >= incident_start]
+    return after[0] - incident_start if after else None

@@ -1,0 +1,186 @@
+"""Render Grafana alerting provisioning JSON from the catalog: rules, an SNS contact point and a
+message template whose output is a Chatbot custom notification.
+
+The file uses Grafana's file-provisioning layout (``apiVersion``, ``groups``, ``contactPoints``,
+``templates``, ``policies``). Deployment values are ``${OBS_*}`` placeholders: Grafana's file
+provisioning expands environment variables; the HTTP publisher (dashboards/) substitutes them with
+``bind_placeholders`` before it calls the API. Composite alarms have no Grafana equivalent: they stay
+CloudWatch-only, and the rules cover the catalog's direct metric and metric-math alarms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from alerts import catalog
+from alerts.model import AnyMetricAlarm, Dimensions, MathAlarm, MetricAlarm, MetricRef, Var
+from alerts.notify import EVENT_TYPE, SOURCE, TEXT_TYPE, VERSION
+from signals.services import GRAFANA_CLOUDWATCH_UID, PROJECT
+
+FOLDER: Final = "Observability platform alerts"
+GROUP: Final = f"{PROJECT}-alarms"
+CONTACT_POINT: Final = f"{PROJECT}-chatbot-sns"
+TEMPLATE: Final = "chatbot.custom"
+TOPIC_PLACEHOLDER: Final = "${OBS_ALARM_TOPIC_ARN}"
+REGION_PLACEHOLDER: Final = "${OBS_REGION}"
+RUNBOOK_PLACEHOLDER: Final = "${OBS_RUNBOOK_BASE_URL}"
+PLACEHOLDERS: Final = tuple(
+    sorted({v.grafana_env for v in Var} | {"OBS_ALARM_TOPIC_ARN", "OBS_REGION", "OBS_RUNBOOK_BASE_URL"})
+)
+_NO_DATA = {"missing": "NoData", "notBreaching": "OK", "breaching": "Alerting", "ignore": "KeepLast"}
+_EVALUATOR = {
+    "GreaterThanThreshold": "gt",
+    "GreaterThanOrEqualToThreshold": "gte",
+    "LessThanThreshold": "lt",
+    "LessThanOrEqualToThreshold": "lte",
+}
+
+# One line of JSON: Chatbot receives exactly this as the SNS message. Annotations are checked to
+# contain no characters that would need JSON escaping (tests/unit/alerts/test_render.py).
+MESSAGE_TEMPLATE: Final = (
+    '{{ define "' + TEMPLATE + '" }}'
+    '{"version":"' + VERSION + '","source":"' + SOURCE + '",'
+    '"content":{"textType":"' + TEXT_TYPE + '",'
+    '"title":"{{ if eq .Status "firing" }}:rotating_light:{{ else }}:white_check_mark:{{ end }} '
+    "[{{ .CommonLabels.severity }}] {{ .CommonLabels.alertname }} is "
+    '{{ if eq .Status "firing" }}ALARM{{ else }}OK{{ end }}",'
+    '"description":"{{ .CommonAnnotations.description }} Current value: {{ .CommonAnnotations.value }}. '
+    'Threshold: {{ .CommonAnnotations.threshold }}.",'
+    '"nextSteps":["Runbook: {{ .CommonAnnotations.runbook_url }}",'
+    '"Grafana: {{ .ExternalURL }}/alerting/list"],'
+    '"keywords":["{{ .CommonLabels.severity }}","grafana"]},'
+    '"metadata":{"threadId":"{{ .CommonLabels.alertname }}",'
+    '"summary":"{{ .CommonLabels.alertname }} is {{ .Status }}",'
+    '"eventType":"' + EVENT_TYPE + '","relatedResources":[],'
+    '"additionalContext":{"source":"grafana","severity":"{{ .CommonLabels.severity }}"}}}'
+    "{{ end }}"
+)
+
+
+def _dimensions(dimensions: Dimensions) -> dict[str, str]:
+    return {
+        key: f"${{{value.grafana_env}}}" if isinstance(value, Var) else value for key, value in dimensions
+    }
+
+
+def _query(ref_id: str, metric: MetricRef, statistic: str, period: int, *, hide: bool) -> dict[str, Any]:
+    return {
+        "refId": ref_id,
+        "id": ref_id,
+        "datasource": {"type": "cloudwatch", "uid": GRAFANA_CLOUDWATCH_UID},
+        "queryMode": "Metrics",
+        "metricQueryType": 0,
+        "metricEditorMode": 0,
+        "namespace": metric.namespace,
+        "metricName": metric.metric_name,
+        "dimensions": _dimensions(metric.dimensions),
+        "matchExact": True,
+        "statistic": statistic,
+        "period": str(period),
+        "region": "default",
+        "expression": "",
+        "hide": hide,
+    }
+
+
+def _data(ref_id: str, model: dict[str, Any], seconds: int, datasource_uid: str) -> dict[str, Any]:
+    return {
+        "refId": ref_id,
+        "relativeTimeRange": {"from": seconds, "to": 0},
+        "datasourceUid": datasource_uid,
+        "model": model,
+    }
+
+
+def rule(alarm: AnyMetricAlarm) -> dict[str, Any]:
+    lookback = alarm.period * (alarm.evaluation_periods + 2)
+    data: list[dict[str, Any]] = []
+    if isinstance(alarm, MetricAlarm):
+        source = "A"
+        data.append(
+            _data(source, _query(source, alarm.metric, alarm.statistic, alarm.period, hide=False), lookback,
+                  GRAFANA_CLOUDWATCH_UID)
+        )  # fmt: skip
+    else:
+        source = "result"
+        for stat in alarm.metrics:
+            model = _query(stat.id, stat.metric, stat.statistic, stat.period, hide=True)
+            data.append(_data(stat.id, model, lookback, GRAFANA_CLOUDWATCH_UID))
+        math = _query(source, alarm.metrics[0].metric, "Sum", alarm.period, hide=False) | {
+            "metricEditorMode": 1,
+            "expression": alarm.expression,
+            "label": alarm.label,
+        }
+        data.append(_data(source, math, lookback, GRAFANA_CLOUDWATCH_UID))
+    data.append(
+        _data("R", {"refId": "R", "type": "reduce", "expression": source, "reducer": "last",
+                    "settings": {"mode": "dropNN"}}, 0, "__expr__")
+    )  # fmt: skip
+    data.append(
+        _data("C", {"refId": "C", "type": "threshold", "expression": "R",
+                    "conditions": [{"evaluator": {"type": _EVALUATOR[alarm.comparison],
+                                                  "params": [alarm.threshold]}}]}, 0, "__expr__")
+    )  # fmt: skip
+    what = alarm.label if isinstance(alarm, MathAlarm) else f"{alarm.metric_name} {alarm.statistic}"
+    return {
+        "uid": f"{PROJECT}-{alarm.name}"[:40],
+        "title": alarm.name,
+        "condition": "C",
+        "data": data,
+        "noDataState": _NO_DATA[alarm.treat_missing_data],
+        "execErrState": "Error",
+        "for": f"{alarm.period * (alarm.datapoints_to_alarm - 1)}s",
+        "annotations": {
+            "summary": f"{alarm.name} ({alarm.severity})",
+            "description": alarm.description,
+            "threshold": f"{what} {_EVALUATOR[alarm.comparison]} {alarm.threshold:g}",
+            "value": "{{ humanize $values.R.Value }}",
+            "runbook_url": f"{RUNBOOK_PLACEHOLDER}/{alarm.runbook}",
+        },
+        "labels": {"severity": alarm.severity, "alarm": alarm.name},
+        "isPaused": False,
+    }
+
+
+def render_provisioning() -> dict[str, Any]:
+    alarms: list[AnyMetricAlarm] = [*catalog.ALARMS, *catalog.METRIC_MATH_ALARMS]
+    return {
+        "apiVersion": 1,
+        "groups": [{"orgId": 1, "name": GROUP, "folder": FOLDER, "interval": "1m",
+                    "rules": [rule(a) for a in alarms]}],
+        "contactPoints": [
+            {
+                "orgId": 1,
+                "name": CONTACT_POINT,
+                "receivers": [
+                    {
+                        "uid": f"{PROJECT}-sns",
+                        "type": "sns",
+                        "disableResolveMessage": False,
+                        "settings": {
+                            "topic_arn": TOPIC_PLACEHOLDER,
+                            "sigv4": {"region": REGION_PLACEHOLDER},
+                            "subject": "{{ .CommonLabels.alertname }} {{ .Status }}",
+                            "message": '{{ template "' + TEMPLATE + '" . }}',
+                        },
+                    }
+                ],
+            }
+        ],
+        "templates": [{"orgId": 1, "name": TEMPLATE, "template": MESSAGE_TEMPLATE}],
+        "policies": [{"orgId": 1, "receiver": CONTACT_POINT, "group_by": ["alertname"]}],
+    }  # fmt: skip
+
+
+def bind_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """Replace ``${OBS_*}`` placeholders; unknown or unbound ones are an error, not left behind."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"no value for placeholder ${{{name}}}")
+        return values[name]
+
+    return re.sub(r"\$\{(OBS_[A-Z_]+)\}", substitute, text)

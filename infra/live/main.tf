@@ -1,0 +1,187 @@
+# The platform, composed of the modules. Names owned by signals/ arrive through signals.json
+# (rendered by obsctl.tools.terraform); nothing here retypes them.
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  signals       = jsondecode(file("${path.module}/signals.json"))
+  prefix        = coalesce(var.name_prefix, local.signals.project)
+  account_id    = data.aws_caller_identity.current.account_id
+  partition     = data.aws_partition.current.partition
+  function_name = "${local.prefix}-${local.signals.api_service}"
+  shipper_name  = "${local.prefix}-${local.signals.shipper_service}"
+  # Role names are fixed by module function ("<function name>-role"), so the keys and buckets can
+  # admit them before they exist.
+  function_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.function_name}-role"
+  shipper_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.shipper_name}-role"
+  operators         = distinct([var.deploy_role_arn, var.admin_role_arn])
+  tags              = merge(var.tags, { project = local.signals.project, managed-by = "terraform" })
+}
+
+module "telemetry_key" {
+  source = "../modules/kms"
+
+  name                  = "${local.prefix}-telemetry"
+  description           = "Logs, alarm topic, log collection, dead letters and Lambda environments of ${local.prefix}"
+  administrator_arns    = local.operators
+  user_arns             = concat(local.operators, [local.shipper_role_arn])
+  log_group_name_prefix = ["/aws/lambda/${local.prefix}-", "/aws/apigateway/${local.prefix}-"]
+  services = {
+    logs       = true
+    cloudwatch = true
+    chatbot    = true
+    aoss       = true
+  }
+}
+
+module "data_key" {
+  source = "../modules/kms"
+
+  name               = "${local.prefix}-data"
+  description        = "The data bucket of ${local.prefix}: usable by the function, the deploy role and the administrators only"
+  administrator_arns = local.operators
+  user_arns          = concat(local.operators, [local.function_role_arn])
+}
+
+module "data_bucket" {
+  source = "../modules/data_bucket"
+
+  bucket_name            = "${local.prefix}-data-${local.account_id}"
+  kms_key_arn            = module.data_key.key_arn
+  versioning             = var.data_bucket_versioning
+  allowed_principal_arns = concat(local.operators, [local.function_role_arn])
+}
+
+resource "random_password" "next_token_secret" {
+  length  = 48
+  special = false
+}
+
+module "function" {
+  source = "../modules/function"
+
+  function_name        = local.function_name
+  handler              = var.function_handler
+  data_bucket_arn      = module.data_bucket.bucket_arn
+  kms_key_arn          = module.telemetry_key.key_arn
+  reserved_concurrency = var.function_reserved_concurrency
+  log_retention_days   = var.log_retention_days
+
+  package = {
+    bucket         = var.artifacts_bucket
+    key            = var.packages.function_key
+    object_version = var.packages.function_version
+  }
+
+  environment = {
+    (local.signals.env.bucket_name)                  = module.data_bucket.bucket_name
+    (local.signals.env.token_secret)                 = random_password.next_token_secret.result
+    (local.signals.env.powertools_service_name)      = local.signals.api_service
+    (local.signals.env.powertools_metrics_namespace) = local.signals.metric_namespace
+    (local.signals.env.log_level)                    = "INFO"
+  }
+}
+
+module "http_api" {
+  source = "../modules/http_api"
+
+  name                = "${local.prefix}-http-api"
+  route_key           = local.signals.api_route_key
+  function_name       = module.function.function_name
+  function_invoke_arn = module.function.invoke_arn
+  authorization       = var.api_authorization
+  throttling          = var.api_throttling
+  kms_key_arn         = module.telemetry_key.key_arn
+  log_retention_days  = var.log_retention_days
+}
+
+module "grafana" {
+  source = "../modules/grafana"
+
+  name                     = "${local.prefix}-dashboards"
+  authentication_providers = var.grafana_authentication_providers
+  collection_arn           = module.log_pipeline.collection_arn
+  log_group_arns           = [module.function.log_group_arn, module.http_api.access_log_group_arn]
+  admin_group_ids          = var.grafana_admin_group_ids
+  viewer_group_ids         = var.grafana_viewer_group_ids
+}
+
+module "log_pipeline" {
+  source = "../modules/log_pipeline"
+
+  name_prefix           = local.prefix
+  shipper_function_name = local.shipper_name
+  handler               = var.shipper_handler
+  kms_key_arn           = module.telemetry_key.key_arn
+  index_prefix          = local.signals.index_prefix
+  service_name          = local.signals.shipper_service
+  metrics_namespace     = local.signals.metric_namespace
+  network               = var.opensearch_network
+  deployer_arns         = [var.deploy_role_arn]
+  reader_arns           = concat([module.grafana.workspace_role_arn, var.admin_role_arn], var.opensearch_reader_arns)
+  bucket_admin_arns     = local.operators
+  retention_days        = var.index_retention_days
+  log_retention_days    = var.log_retention_days
+
+  package = {
+    bucket         = var.artifacts_bucket
+    key            = var.packages.shipper_key
+    object_version = var.packages.shipper_version
+  }
+
+  environment_names = {
+    opensearch_endpoint          = local.signals.env.opensearch_endpoint
+    opensearch_auth              = local.signals.env.opensearch_auth
+    dead_letter_bucket           = local.signals.env.dead_letter_bucket
+    dead_letter_kms_key          = local.signals.env.dead_letter_kms_key
+    ship_emf                     = local.signals.env.ship_emf
+    use_document_id              = local.signals.env.use_document_id
+    powertools_service_name      = local.signals.env.powertools_service_name
+    powertools_metrics_namespace = local.signals.env.powertools_metrics_namespace
+  }
+
+  sources = {
+    function = {
+      log_group_name = module.function.log_group_name
+      log_group_arn  = module.function.log_group_arn
+    }
+    access = {
+      log_group_name = module.http_api.access_log_group_name
+      log_group_arn  = module.http_api.access_log_group_arn
+    }
+  }
+}
+
+module "notifications" {
+  source = "../modules/notifications"
+
+  name_prefix = local.prefix
+  kms_key_arn = module.telemetry_key.key_arn
+  slack       = var.slack
+  teams       = var.teams
+}
+
+module "alerting" {
+  source = "../modules/alerting"
+
+  name_prefix                       = local.prefix
+  alarm_topic_arn                   = module.notifications.alarm_topic_arn
+  function_name                     = module.function.function_name
+  shipper_function_name             = module.log_pipeline.shipper_function_name
+  api_id                            = module.http_api.api_id
+  api_stage                         = module.http_api.stage_name
+  function_log_group_name           = module.function.log_group_name
+  access_log_group_name             = module.http_api.access_log_group_name
+  shipper_log_group_name            = module.log_pipeline.shipper_log_group_name
+  function_subscription_filter_name = module.log_pipeline.subscription_filter_names["function"]
+  access_subscription_filter_name   = module.log_pipeline.subscription_filter_names["access"]
+  runbook_base_url                  = var.runbook_base_url
+}
+
+module "hardening" {
+  source = "../modules/hardening"
+
+  enable_guardduty = var.enable_guardduty
+}

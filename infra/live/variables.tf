@@ -1,0 +1,193 @@
+variable "region" {
+  description = "AWS region of the platform."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name; null uses signals.services.PROJECT (the local stack's names match then)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name_prefix == null ? true : can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 characters of lowercase letters, digits and hyphens."
+  }
+}
+
+variable "deploy_role_arn" {
+  description = "The GitHub OIDC deploy role from infra/bootstrap (output deploy_role_arn)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.deploy_role_arn))
+    error_message = "deploy_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "admin_role_arn" {
+  description = "The administrators' role: with the deploy role and the function, the only principal the data bucket and its key admit."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.admin_role_arn))
+    error_message = "admin_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "artifacts_bucket" {
+  description = "Artifacts bucket from infra/bootstrap; the build uploads the Lambda zips there under the commit SHA."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket))
+    error_message = "artifacts_bucket must be a bucket name."
+  }
+}
+
+variable "packages" {
+  description = "Keys and object versions of function.zip and shipper.zip in the artifacts bucket, from the build (`make package` + upload)."
+  type = object({
+    function_key     = string
+    function_version = optional(string)
+    shipper_key      = string
+    shipper_version  = optional(string)
+  })
+
+  validation {
+    condition     = endswith(var.packages.function_key, ".zip") && endswith(var.packages.shipper_key, ".zip")
+    error_message = "packages keys must name .zip objects."
+  }
+}
+
+variable "function_handler" {
+  description = "Handler of the API function inside function.zip."
+  type        = string
+  default     = "function.handler.lambda_handler"
+}
+
+variable "shipper_handler" {
+  description = "Handler of the shipper inside shipper.zip."
+  type        = string
+  default     = "log_pipeline.handler.lambda_handler"
+}
+
+variable "opensearch_network" {
+  description = "Network access to the log collection. No default on purpose: choose public access (IAM and data-access policies still apply) or VPC endpoints explicitly."
+  type = object({
+    allow_public     = bool
+    vpc_endpoint_ids = optional(list(string), [])
+  })
+}
+
+variable "opensearch_reader_arns" {
+  description = "Extra IAM principals that may read the log indices (operators); the Grafana workspace role is always a reader."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group of the platform."
+  type        = number
+  default     = 30
+}
+
+variable "index_retention_days" {
+  description = "Retention of log indices in OpenSearch Serverless."
+  type        = number
+  default     = 30
+}
+
+variable "data_bucket_versioning" {
+  description = "Keep object versions in the data bucket."
+  type        = bool
+  default     = true
+}
+
+variable "api_authorization" {
+  description = "Authorization of every API route: AWS_IAM (default) or a Cognito JWT (module http_api)."
+  type = object({
+    type         = optional(string, "AWS_IAM")
+    jwt_issuer   = optional(string)
+    jwt_audience = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "api_throttling" {
+  description = "Stage throttling (requests per second and burst)."
+  type = object({
+    rate_limit  = optional(number, 50)
+    burst_limit = optional(number, 100)
+  })
+  default = {}
+}
+
+variable "function_reserved_concurrency" {
+  description = "Reserved concurrency of the API function."
+  type        = number
+  default     = 20
+}
+
+variable "slack" {
+  description = "Slack channel for alarms (team_id, channel_id) after the one-time Chatbot authorization, or null."
+  type = object({
+    team_id    = string
+    channel_id = string
+  })
+  default = null
+}
+
+variable "teams" {
+  description = "Microsoft Teams channel for alarms (tenant_id, team_id, channel_id), or null."
+  type = object({
+    tenant_id  = string
+    team_id    = string
+    channel_id = string
+  })
+  default = null
+}
+
+variable "grafana_authentication_providers" {
+  description = "Sign-in for Grafana: AWS_SSO and/or SAML."
+  type        = list(string)
+  default     = ["AWS_SSO"]
+}
+
+variable "grafana_admin_group_ids" {
+  description = "IAM Identity Center groups that administer Grafana."
+  type        = list(string)
+  default     = []
+}
+
+variable "grafana_viewer_group_ids" {
+  description = "IAM Identity Center groups that view Grafana."
+  type        = list(string)
+  default     = []
+}
+
+variable "runbook_base_url" {
+  description = "Base URL of the runbooks linked from every alarm."
+  type        = string
+
+  validation {
+    condition     = startswith(var.runbook_base_url, "https://")
+    error_message = "runbook_base_url must be an https URL."
+  }
+}
+
+variable "enable_guardduty" {
+  description = "Create a GuardDuty detector (false when the organization manages it)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Extra tags on every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,65 @@
+variable "name_prefix" {
+  description = "Prefix of the topic, role and chat configuration names."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 1-40 characters of [a-zA-Z0-9-]."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key of the topic; its policy must let cloudwatch.amazonaws.com and chatbot.amazonaws.com use it (module kms, services.cloudwatch and services.chatbot)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a customer managed KMS key ARN (the AWS managed aws/sns key does not work for alarms)."
+  }
+}
+
+variable "slack" {
+  description = "Slack channel for alarms, or null. The workspace must first be authorized once in the Amazon Q Developer in chat applications (Chatbot) console; team_id is the workspace id it shows."
+  type = object({
+    team_id    = string
+    channel_id = string
+  })
+  default = null
+
+  validation {
+    condition     = var.slack == null ? true : can(regex("^[A-Z0-9]+$", var.slack.team_id)) && can(regex("^[A-Za-z0-9]+$", var.slack.channel_id))
+    error_message = "slack.team_id (like T07EA123LEP) and slack.channel_id (like C07EZ1ABC23) must be Slack ids."
+  }
+}
+
+variable "teams" {
+  description = "Microsoft Teams channel for alarms, or null. Authorize the team once in the Chatbot console, then copy tenant, team and channel ids."
+  type = object({
+    tenant_id  = string
+    team_id    = string
+    channel_id = string
+  })
+  default = null
+
+  validation {
+    condition     = var.teams == null ? true : can(regex("^[0-9a-f-]{36}$", var.teams.tenant_id)) && can(regex("^[0-9a-f-]{36}$", var.teams.team_id))
+    error_message = "teams.tenant_id and teams.team_id must be UUIDs."
+  }
+}
+
+variable "chat_logging_level" {
+  description = "Chatbot's own logging level."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ERROR", "INFO", "NONE"], var.chat_logging_level)
+    error_message = "chat_logging_level must be ERROR, INFO or NONE."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}
