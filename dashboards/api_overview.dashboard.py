@@ -13,7 +13,7 @@ from signals.services import API_SERVICE
 
 api = p.owned_alarms(p.API_UID)
 board = p.Board(owned=api[0], composites=api[1])
-to_logs = [p.logs_link(API_SERVICE)]
+to_logs = [p.logs_link(p.FUNCTION.name)]
 
 
 def lam(name: str) -> MetricRef:

@@ -10,11 +10,10 @@ from alerts.model import MetricRef
 from dashboards import panels as p
 from dashboards.model import Dashboard
 from signals import metrics as M
-from signals.services import SHIPPER_SERVICE
 
 owned = p.owned_alarms(p.PIPELINE_UID)
 board = p.Board(owned=owned[0], composites=owned[1])
-to_logs = [p.logs_link(SHIPPER_SERVICE)]
+to_logs = [p.logs_link(p.SHIPPER.name)]
 
 
 def shipper(name: str) -> MetricRef:

@@ -155,12 +155,21 @@ def unit_of(alarm: AnyMetricAlarm) -> str:
 
 
 # --- Links ---------------------------------------------------------------------------------------
-def logs_link(service: str) -> dict[str, Any]:
-    """Data link from a metric panel to the logs dashboard: same time range, same service."""
+def logs_link(function_variable: str) -> dict[str, Any]:
+    """Data link from a metric panel to the logs dashboard: same time range, same function."""
     return {
         "targetBlank": False,
-        "title": f"Logs of {service} in this time range",
-        "url": f"/d/{LOGS_UID}/logs?${{__url_time_range}}&var-service={service}",
+        "title": "Logs of this function in this time range",
+        "url": f"/d/{LOGS_UID}/logs?${{__url_time_range}}&var-function=${{{function_variable}}}",
+    }
+
+
+def request_link(variable: str) -> dict[str, Any]:
+    """Data link from a table cell (a request or trace id) to the logs of that request only."""
+    return {
+        "targetBlank": False,
+        "title": f"All logs of this {variable.replace('_', ' ')}",
+        "url": f"/d/{LOGS_UID}/logs?${{__url_time_range}}&var-{variable}=${{__value.raw}}",
     }
 
 
