@@ -198,10 +198,14 @@ def _reason(alarm: AnyMetricAlarm, window: Sequence[tuple[int, float | None]], s
     phrase = _PHRASES[alarm.comparison]
     if state == INSUFFICIENT:
         return f"Insufficient Data: no datapoints in the last {len(window)} periods were received."
-    verb = "were" if state == "ALARM" else "were not all"
+    if state == "ALARM":
+        count = f"at least {alarm.datapoints_to_alarm} of the last {alarm.evaluation_periods} datapoints were"
+    else:
+        count = (
+            f"fewer than {alarm.datapoints_to_alarm} of the last {alarm.evaluation_periods} datapoints were"
+        )
     return (
-        f"Threshold Crossed: {alarm.datapoints_to_alarm} out of the last {alarm.evaluation_periods} "
-        f"datapoints {verb} {phrase} the threshold ({alarm.threshold:g}) "
+        f"Threshold Crossed: {count} {phrase} the threshold ({alarm.threshold:g}) "
         f"[{', '.join(shown) or 'no datapoints'}] (treat missing data: {alarm.treat_missing_data})."
     )
 
@@ -310,9 +314,8 @@ def evaluate_composites(
                 new_state: State = "ALARM" if rule_value(composite.rule, child_states) else "OK"
                 if new_state != state:
                     firing = [c for c, s in child_states.items() if s == "ALARM"]
-                    reason = f"{composite.rule} is {'TRUE' if new_state == 'ALARM' else 'FALSE'}" + (
-                        f"; in ALARM: {', '.join(firing)}" if firing else ""
-                    )
+                    verdict = "TRUE" if new_state == "ALARM" else "FALSE"
+                    reason = f"Alarm rule is {verdict}; in ALARM: {', '.join(firing) or 'none'}."
                     result.transitions.append(Transition(t, new_state, reason))
                     state = new_state
             result.evaluated_until = int(end)
@@ -329,10 +332,10 @@ def _mark_suppressed(composite: CompositeAlarm, results: dict[str, Result]) -> N
     marked = []
     for transition in results[composite.name].transitions:
         t = transition.timestamp
-        suppressed = any(
-            suppressor.state_at(x) == "ALARM"
-            for x in (t, t + composite.suppressor_wait_period, t - composite.suppressor_extension_period)
-        )
+        moments = [t, t - composite.suppressor_extension_period]
+        if transition.state == "ALARM":  # the wait period: give the suppressor time to go to ALARM
+            moments.append(t + composite.suppressor_wait_period)
+        suppressed = any(suppressor.state_at(x) == "ALARM" for x in moments)
         marked.append(Transition(t, transition.state, transition.reason, suppressed))
     results[composite.name].transitions = marked
 

@@ -4,8 +4,12 @@ message template whose output is a Chatbot custom notification.
 The file uses Grafana's file-provisioning layout (``apiVersion``, ``groups``, ``contactPoints``,
 ``templates``, ``policies``). Deployment values are ``${OBS_*}`` placeholders: Grafana's file
 provisioning expands environment variables; the HTTP publisher (dashboards/) substitutes them with
-``bind_placeholders`` before it calls the API. Composite alarms have no Grafana equivalent: they stay
-CloudWatch-only, and the rules cover the catalog's direct metric and metric-math alarms.
+``bind_placeholders`` before it calls the API. The rules cover the catalog's direct metric and
+metric-math alarms and one rule per SLO burn-rate tier (both windows in one condition); the incident
+composites stay CloudWatch-only.
+
+Grafana has no "M out of N": a rule fires after its condition held for ``for`` = (M - 1) periods,
+i.e. M consecutive breaching evaluations, which is never noisier than the CloudWatch alarm.
 """
 
 from __future__ import annotations
@@ -15,8 +19,19 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from alerts import catalog
-from alerts.model import AnyMetricAlarm, Dimensions, MathAlarm, MetricAlarm, MetricRef, Var
+from alerts.model import (
+    SLO,
+    AnyMetricAlarm,
+    AvailabilitySLO,
+    BurnRateTier,
+    Dimensions,
+    MathAlarm,
+    MetricAlarm,
+    MetricRef,
+    Var,
+)
 from alerts.notify import EVENT_TYPE, SOURCE, TEXT_TYPE, VERSION
+from alerts.slo import TIERS, percentile_for_burn
 from signals.services import GRAFANA_CLOUDWATCH_UID, PROJECT
 
 FOLDER: Final = "Observability platform alerts"
@@ -144,12 +159,94 @@ def rule(alarm: AnyMetricAlarm) -> dict[str, Any]:
     }
 
 
+def _expr(ref_id: str, model: dict[str, Any]) -> dict[str, Any]:
+    return _data(ref_id, {"refId": ref_id, **model}, 0, "__expr__")
+
+
+def _window_sum(ref_id: str, metric: MetricRef, window: int) -> list[dict[str, Any]]:
+    """A query and its ``sum`` reduction: the metric's total over the last ``window`` seconds."""
+    period = 60 if window <= 3600 else 300
+    query = _query(ref_id.lower(), metric, "Sum", period, hide=True) | {"refId": ref_id.lower()}
+    return [
+        _data(ref_id.lower(), query, window, GRAFANA_CLOUDWATCH_UID),
+        _expr(ref_id, {"type": "reduce", "expression": ref_id.lower(), "reducer": "sum",
+                       "settings": {"mode": "dropNN"}}),
+    ]  # fmt: skip
+
+
+def _window_percentile(ref_id: str, metric: MetricRef, statistic: str, window: int) -> list[dict[str, Any]]:
+    query = _query(ref_id.lower(), metric, statistic, window, hide=True) | {"refId": ref_id.lower()}
+    return [
+        _data(ref_id.lower(), query, window, GRAFANA_CLOUDWATCH_UID),
+        _expr(ref_id, {"type": "reduce", "expression": ref_id.lower(), "reducer": "last",
+                       "settings": {"mode": "dropNN"}}),
+    ]  # fmt: skip
+
+
+def slo_rule(slo: SLO, tier: BurnRateTier) -> dict[str, Any]:
+    """One burn-rate tier as a single Grafana rule: both windows over their true length.
+
+    Grafana is not bound by CloudWatch's evaluation range, so the long window is one sum (or one
+    percentile) over ``period x evaluation_periods`` rather than N datapoints that must all breach.
+    """
+    long_window = tier.long_period * tier.long_evaluation_periods
+    short_window = tier.short_period * tier.short_evaluation_periods
+    data: list[dict[str, Any]] = []
+    if isinstance(slo, AvailabilitySLO):
+        limit = round(tier.burn_rate * slo.error_budget, 6)
+        for ref_id, metric, window in (
+            ("EL", slo.errors, long_window),
+            ("RL", slo.requests, long_window),
+            ("ES", slo.errors, short_window),
+            ("RS", slo.requests, short_window),
+        ):
+            data += _window_sum(ref_id, metric, window)
+        data.append(_expr("L", {"type": "math", "expression": "$EL / $RL"}))
+        condition = f"($EL / $RL > {limit:g}) && ($ES / $RS > {limit:g})"
+        threshold = f"error ratio > {limit:g} over {long_window // 60} and {short_window // 60} min"
+    else:
+        statistic = percentile_for_burn(slo.objective, tier.burn_rate)
+        data += _window_percentile("LL", slo.latency, statistic, long_window)
+        data += _window_percentile("LS", slo.latency, statistic, short_window)
+        data.append(_expr("L", {"type": "math", "expression": "$LL"}))
+        condition = f"($LL > {slo.threshold_ms:g}) && ($LS > {slo.threshold_ms:g})"
+        threshold = (
+            f"{statistic} > {slo.threshold_ms:g} ms over {long_window // 60} and {short_window // 60} min"
+        )
+    data.append(_expr("M", {"type": "math", "expression": condition}))
+    data.append(
+        _expr("C", {"type": "threshold", "expression": "M",
+                    "conditions": [{"evaluator": {"type": "gt", "params": [0]}}]})
+    )  # fmt: skip
+    name = f"{slo.name}-{tier.name}-burn"
+    composite = catalog.get_alarm(name)
+    return {
+        "uid": f"{PROJECT}-{name}"[:40],
+        "title": name,
+        "condition": "C",
+        "data": data,
+        "noDataState": "OK",
+        "execErrState": "Error",
+        "for": "0s",
+        "annotations": {
+            "summary": f"{name} ({composite.severity})",
+            "description": composite.description,
+            "threshold": threshold,
+            "value": "{{ humanize $values.L.Value }}",
+            "runbook_url": f"{RUNBOOK_PLACEHOLDER}/{composite.runbook}",
+        },
+        "labels": {"severity": composite.severity, "alarm": name},
+        "isPaused": False,
+    }
+
+
 def render_provisioning() -> dict[str, Any]:
     alarms: list[AnyMetricAlarm] = [*catalog.ALARMS, *catalog.METRIC_MATH_ALARMS]
+    slo_rules = [slo_rule(slo, tier) for slo in catalog.SLOS for tier in TIERS]
     return {
         "apiVersion": 1,
         "groups": [{"orgId": 1, "name": GROUP, "folder": FOLDER, "interval": "1m",
-                    "rules": [rule(a) for a in alarms]}],
+                    "rules": [*(rule(a) for a in alarms), *slo_rules]}],
         "contactPoints": [
             {
                 "orgId": 1,

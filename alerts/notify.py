@@ -130,7 +130,7 @@ def format_notification(
             "nextSteps": [
                 f"Runbook: {links.runbook_base_url}/{alarm.runbook}",
                 f"CloudWatch alarm: {links.alarm_link(alarm.name)}",
-                f"Failing requests in OpenSearch: {opensearch_link(links, alarm.name, at)}",
+                f"Matching logs in OpenSearch: {opensearch_link(links, alarm.name, at)}",
             ],
             "keywords": [alarm.severity, new_state, links.name_prefix],
         },

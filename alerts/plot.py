@@ -16,9 +16,10 @@ def plot(alarm: AnyMetricAlarm, result: Result, datapoints: Datapoints, out: Pat
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.dates import date2num
 
-    def when(ts: float) -> datetime:
-        return datetime.fromtimestamp(ts, UTC)
+    def when(ts: float) -> float:
+        return float(date2num(datetime.fromtimestamp(ts, UTC)))  # type: ignore[no-untyped-call]
 
     figure, axes = plt.subplots(figsize=(11, 4))
     times = sorted(datapoints)
@@ -31,10 +32,11 @@ def plot(alarm: AnyMetricAlarm, result: Result, datapoints: Datapoints, out: Pat
     for (begin, state), (finish, _) in zip(state_spans, [*state_spans[1:], (end, "")], strict=True):
         if finish > begin:
             axes.axvspan(when(begin), when(finish), color=_COLOURS[state], alpha=0.15, lw=0)
-    for state, colour in _COLOURS.items():
-        axes.fill_between([], [], color=colour, alpha=0.3, label=state)
+    for label, colour in _COLOURS.items():
+        axes.fill_between([], [], color=colour, alpha=0.3, label=label)
     axes.set_title(f"{alarm.name}: final state {result.final_state}")
     axes.legend(loc="upper left", fontsize="small")
+    axes.xaxis_date()
     figure.autofmt_xdate()
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=100, bbox_inches="tight")

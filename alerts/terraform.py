@@ -68,7 +68,12 @@ def metric_alarm_resource(alarm: AnyMetricAlarm) -> dict[str, Any]:
             "period": alarm.period,
             "dimensions": _dimensions(alarm.dimensions),
         }
-        body["extended_statistic" if is_percentile(alarm.statistic) else "statistic"] = alarm.statistic
+        if is_percentile(alarm.statistic):
+            body["extended_statistic"] = alarm.statistic
+            # The backtester evaluates percentiles whatever the sample count; so must CloudWatch.
+            body["evaluate_low_sample_count_percentiles"] = "evaluate"
+        else:
+            body["statistic"] = alarm.statistic
         return body
     queries: list[dict[str, Any]] = [
         {"id": "result", "expression": alarm.expression, "label": alarm.label, "return_data": True}

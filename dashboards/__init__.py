@@ -1,0 +1,1 @@
+"""Grafana dashboards as code: grafanalib definitions, deterministic render, publish to Grafana."""

@@ -24,8 +24,8 @@ def emf(name: str) -> MetricRef:
     return MetricRef(M.NAMESPACE, name, API_SERVICE_DIMS)
 
 
-five_xx = p.alarm("api-5xx-rate")
-fn_errors = p.alarm("function-error-rate")
+five_xx = p.math_alarm("api-5xx-rate")
+fn_errors = p.math_alarm("function-error-rate")
 latency_p99 = p.alarm("api-latency-p99")
 duration_p99 = p.alarm("function-duration-p99")
 throttles = p.alarm("function-throttles")
@@ -46,12 +46,30 @@ board.add(
         ),
         8,
     ),
-    (p.timeseries(five_xx.name, p.alarm_queries(five_xx), unit=p.unit_of(five_xx), alarms=[five_xx],
-                  description="Share of API requests answered 5xx.", links=to_logs), 8),
-    (p.timeseries(fn_errors.name, p.alarm_queries(fn_errors), unit=p.unit_of(fn_errors), alarms=[fn_errors],
-                  description="Share of invocations that failed (unhandled error or timeout).", links=to_logs), 8),
+    (
+        p.timeseries(
+            five_xx.label,
+            p.alarm_queries(five_xx),
+            unit=p.unit_of(five_xx),
+            alarms=[five_xx],
+            description="Share of API requests answered 5xx.",
+            links=to_logs,
+        ),
+        8,
+    ),
+    (
+        p.timeseries(
+            fn_errors.label,
+            p.alarm_queries(fn_errors),
+            unit=p.unit_of(fn_errors),
+            alarms=[fn_errors],
+            description="Share of invocations that failed (unhandled error or timeout).",
+            links=to_logs,
+        ),
+        8,
+    ),
     claims=[five_xx, fn_errors],
-)  # fmt: skip
+)
 board.add(
     (
         p.timeseries(
@@ -64,7 +82,7 @@ board.add(
             ],
             unit="short",
             bars=True,
-            description="Client and server errors as API Gateway counts them, and as the function counts them.",
+            description="Client and server errors as API Gateway and as the function count them.",
             links=to_logs,
         ),
         12,
@@ -89,8 +107,10 @@ board.add(
     (
         p.timeseries(
             "API latency p50 / p90 / p99",
-            [p.metric(ref, API_LATENCY, stat, label=stat, period=str(latency_p99.period))
-             for ref, stat in (("A", "p50"), ("B", "p90"), ("C", "p99"))],
+            [
+                p.metric(ref, API_LATENCY, stat, label=stat, period=str(latency_p99.period))
+                for ref, stat in (("A", "p50"), ("B", "p90"), ("C", "p99"))
+            ],
             unit="ms",
             alarms=[latency_p99],
             description="End-to-end latency measured by API Gateway.",
@@ -101,8 +121,10 @@ board.add(
     (
         p.timeseries(
             "Function duration p50 / p90 / p99",
-            [p.metric(ref, lam(M.LAMBDA_DURATION), stat, label=stat, period=str(duration_p99.period))
-             for ref, stat in (("A", "p50"), ("B", "p90"), ("C", "p99"))],
+            [
+                p.metric(ref, lam(M.LAMBDA_DURATION), stat, label=stat, period=str(duration_p99.period))
+                for ref, stat in (("A", "p50"), ("B", "p90"), ("C", "p99"))
+            ],
             unit="ms",
             alarms=[duration_p99],
             description="Time the function runs per invocation (cold starts included).",
@@ -114,8 +136,12 @@ board.add(
         p.timeseries(
             "Where the time goes (p99)",
             [
-                p.metric("A", MetricRef(M.APIGW_NAMESPACE, M.APIGW_INTEGRATION_LATENCY, API_DIMS), "p99",
-                         label="integration (function)"),
+                p.metric(
+                    "A",
+                    MetricRef(M.APIGW_NAMESPACE, M.APIGW_INTEGRATION_LATENCY, API_DIMS),
+                    "p99",
+                    label="integration (function)",
+                ),
                 p.metric("B", emf(M.S3_LATENCY), "p99", label="S3 ListObjectsV2"),
             ],
             unit="ms",
@@ -125,15 +151,34 @@ board.add(
         8,
     ),
     claims=[latency_p99, duration_p99],
-)  # fmt: skip
+)
 
 board.section("Capacity")
 board.add(
-    (p.timeseries("Function throttles", p.alarm_queries(throttles), unit="short", alarms=[throttles], bars=True,
-                  description="Invocations rejected by Lambda's concurrency limit.", links=to_logs), 6),
-    (p.timeseries("S3 throttling", p.alarm_queries(s3_throttled), unit="short", alarms=[s3_throttled],
-                  bars=True, description="Requests answered 503 because S3 throttled the listing.",
-                  links=to_logs), 6),
+    (
+        p.timeseries(
+            "Function throttles",
+            p.alarm_queries(throttles),
+            unit="short",
+            alarms=[throttles],
+            bars=True,
+            description="Invocations rejected by Lambda's concurrency limit.",
+            links=to_logs,
+        ),
+        6,
+    ),
+    (
+        p.timeseries(
+            "S3 throttling",
+            p.alarm_queries(s3_throttled),
+            unit="short",
+            alarms=[s3_throttled],
+            bars=True,
+            description="Requests answered 503 because S3 throttled the listing.",
+            links=to_logs,
+        ),
+        6,
+    ),
     (
         p.timeseries(
             "Concurrency",
@@ -150,8 +195,11 @@ board.add(
             [
                 p.metric(
                     "A",
-                    MetricRef(M.NAMESPACE, M.COLD_START,
-                              ((M.DIM_FUNCTION_NAME, Var.FUNCTION_NAME), (M.DIM_SERVICE, API_SERVICE))),
+                    MetricRef(
+                        M.NAMESPACE,
+                        M.COLD_START,
+                        ((M.DIM_FUNCTION_NAME, Var.FUNCTION_NAME), (M.DIM_SERVICE, API_SERVICE)),
+                    ),
                     "Sum",
                     label="cold starts",
                     query_id="cold",
@@ -167,7 +215,7 @@ board.add(
         6,
     ),
     claims=[throttles, s3_throttled],
-)  # fmt: skip
+)
 
 dashboard = Dashboard(
     uid=p.API_UID,

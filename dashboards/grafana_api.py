@@ -66,9 +66,7 @@ class GrafanaClient:
         self._timeout = timeout_seconds
         self._sleep = sleep
 
-    def request(
-        self, method: str, path: str, body: Any = None, *, allow_404: bool = False
-    ) -> Any:
+    def request(self, method: str, path: str, body: Any = None, *, allow_404: bool = False) -> Any:
         """One API call; returns the decoded JSON body (None for 404 when ``allow_404``)."""
         url = self.base_url + path
         for attempt in range(1, self._attempts + 1):
@@ -88,15 +86,22 @@ class GrafanaClient:
             except requests.Timeout as exc:
                 if last_try:
                     raise GrafanaUnreachableError(
-                        f"Grafana at {self.base_url} did not answer {method} {path} "
-                        f"within {self._timeout:g}s"
+                        f"Grafana at {self.base_url} did not answer {method} {path} within {self._timeout:g}s"
                     ) from exc
                 self._sleep(self._delay(attempt, None))
                 continue
             if response.status_code in RETRY_STATUSES and not last_try:
                 self._sleep(self._delay(attempt, response.headers.get("Retry-After")))
                 continue
-            return self._decode(method, path, response, allow_404)
+            try:
+                return self._decode(method, path, response, allow_404)
+            except GrafanaConflictError as exc:
+                if attempt > 1 and method != "GET":
+                    # A 5xx can hide a write that did happen; the retry then meets its own result.
+                    raise GrafanaConflictError(
+                        f"{exc} (after a retry: the first attempt may have succeeded; publish again)"
+                    ) from None
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
@@ -234,8 +239,11 @@ def _message(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text.strip()[:200] or response.reason
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
+    if isinstance(body, dict):
+        # Most endpoints answer {"message": ...}; alerting provisioning's ValidationError is {"msg": ...}.
+        for key in ("message", "msg"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
     return str(body)[:200]
 
 

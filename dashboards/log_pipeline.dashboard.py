@@ -8,7 +8,7 @@ subscriptions could deliver at all (``DeliveryErrors`` / ``DeliveryThrottling``)
 from alerts.catalog import SHIPPER_DIMS, SHIPPER_SERVICE_DIMS
 from alerts.model import MetricRef
 from dashboards import panels as p
-from dashboards.model import Dashboard
+from dashboards.model import Dashboard, InsightsQuery
 from signals import metrics as M
 
 owned = p.owned_alarms(p.PIPELINE_UID)
@@ -64,7 +64,7 @@ board.add(
             unit="short",
             bars=True,
             alarms=[dead_letters],
-            description="Retries are normal under throttling; any dead letter means a document is in S3, not in OpenSearch.",
+            description="Retries are normal under throttling; a dead letter is a document in S3 only.",
             links=to_logs,
         ),
         8,
@@ -106,9 +106,19 @@ board.add(
 
 board.section("Shipper function and its async queue")
 board.add(
-    (p.timeseries("Shipper errors", p.alarm_queries(shipper_errors), unit="short", alarms=[shipper_errors],
-                  bars=True, description="Failed invocations: Lambda retries them twice, then hands the event "
-                  "to the on-failure destination.", links=to_logs), 6),
+    (
+        p.timeseries(
+            "Shipper errors",
+            p.alarm_queries(shipper_errors),
+            unit="short",
+            alarms=[shipper_errors],
+            bars=True,
+            description="Failed invocations: Lambda retries them twice, then hands the event "
+            "to the on-failure destination.",
+            links=to_logs,
+        ),
+        6,
+    ),
     (
         p.timeseries(
             "Shipper invocations and duration",
@@ -123,9 +133,17 @@ board.add(
         ),
         6,
     ),
-    (p.timeseries("Async event age", p.alarm_queries(event_age), unit="ms", alarms=[event_age],
-                  description="How long log events wait in Lambda's async queue before the shipper runs.",
-                  links=to_logs), 6),
+    (
+        p.timeseries(
+            "Async event age",
+            p.alarm_queries(event_age),
+            unit="ms",
+            alarms=[event_age],
+            description="How long log events wait in Lambda's async queue before the shipper runs.",
+            links=to_logs,
+        ),
+        6,
+    ),
     (
         p.timeseries(
             "Async events received and dropped",
@@ -141,17 +159,56 @@ board.add(
         6,
     ),
     claims=[shipper_errors, event_age, dropped],
-)  # fmt: skip
+)
 
 board.section("Subscription delivery (CloudWatch Logs -> shipper)")
 board.add(
     *(
-        (p.timeseries(f"Delivery: {alarm.name}", p.alarm_queries(alarm), unit="short", alarms=[alarm], bars=True,
-                      description="Per subscription filter, as CloudWatch Logs reports it.", links=to_logs), 6)
+        (
+            p.timeseries(
+                f"Delivery: {alarm.name}",
+                p.alarm_queries(alarm),
+                unit="short",
+                alarms=[alarm],
+                bars=True,
+                description="Per subscription filter, as CloudWatch Logs reports it.",
+                links=to_logs,
+            ),
+            6,
+        )
         for alarm in delivery
     ),
     claims=delivery,
-)  # fmt: skip
+)
+board.add(
+    (
+        p.timeseries(
+            "Delivery errors of every subscription in the account (Metrics Insights)",
+            [
+                InsightsQuery(
+                    refId="A",
+                    namespace=M.LOGS_NAMESPACE,
+                    metricName=M.LOGS_DELIVERY_ERRORS,
+                    schema=(M.LOGS_DIM_DESTINATION, M.LOGS_DIM_FILTER, M.LOGS_DIM_LOG_GROUP),
+                    group_by=(M.LOGS_DIM_LOG_GROUP, M.LOGS_DIM_FILTER),
+                    order_limit=20,
+                ),
+                InsightsQuery(
+                    refId="B",
+                    namespace=M.LOGS_NAMESPACE,
+                    metricName=M.LOGS_DELIVERY_THROTTLING,
+                    schema=(M.LOGS_DIM_DESTINATION, M.LOGS_DIM_FILTER, M.LOGS_DIM_LOG_GROUP),
+                    group_by=(M.LOGS_DIM_LOG_GROUP, M.LOGS_DIM_FILTER),
+                    order_limit=20,
+                ),
+            ],
+            unit="short",
+            bars=True,
+            description="Also shows subscriptions the variables do not name (new log group, renamed filter).",
+        ),
+        24,
+    ),
+)
 
 dashboard = Dashboard(
     uid=p.PIPELINE_UID,

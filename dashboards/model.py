@@ -44,6 +44,8 @@ CLOUDWATCH: Final = DataSourceRef(CLOUDWATCH_TYPE, GRAFANA_CLOUDWATCH_UID)
 OPENSEARCH: Final = DataSourceRef(OPENSEARCH_TYPE, GRAFANA_OPENSEARCH_UID)
 
 Dimensions = dict[str, str | list[str]]
+ALL: Final = "$__all"
+"""Grafana's value of a variable's "All" option."""
 
 
 @attr.s(frozen=True, auto_attribs=True, kw_only=True)
@@ -121,14 +123,34 @@ class MathQuery:
 
 @attr.s(frozen=True, auto_attribs=True, kw_only=True)
 class InsightsQuery:
-    """A CloudWatch Metrics Insights query (``metricQueryType`` 1, code mode)."""
+    """A CloudWatch Metrics Insights query (``metricQueryType`` 1, code mode).
+
+    Built from parts rather than free SQL so the metric, schema and grouping stay checkable:
+    ``SELECT <func>(<metric>) FROM SCHEMA("<namespace>", <schema keys>) GROUP BY <key> ...``.
+    """
 
     refId: str
-    sql: str
+    namespace: str
+    metricName: str
+    schema: tuple[str, ...]
+    func: str = "SUM"
+    group_by: tuple[str, ...] = ()
+    order_limit: int = 0
     label: str = ""
     region: str = "$region"
     hide: bool = False
     datasource: DataSourceRef = CLOUDWATCH
+
+    @property
+    def sql(self) -> str:
+        # CloudWatch Metrics Insights, not SQL on a database; every part is one of our constants.
+        keys = ", ".join(self.schema)
+        text = f'SELECT {self.func}({self.metricName}) FROM SCHEMA("{self.namespace}", {keys})'  # noqa: S608
+        if self.group_by:
+            text += " GROUP BY " + ", ".join(self.group_by)
+        if self.order_limit:
+            text += f" ORDER BY {self.func}() DESC LIMIT {self.order_limit}"
+        return text
 
     def to_json_data(self) -> dict[str, Any]:
         return {
@@ -283,8 +305,14 @@ class Variable:
             data["options"] = [
                 {"selected": value == self.default, "text": value, "value": value} for value in self.options
             ]
+            if self.includeAll:
+                # Grafana inserts a custom all value unformatted (no Lucene escaping of "*").
+                data["options"].insert(0, {"selected": self.default == ALL, "text": "All", "value": ALL})
+                if self.default == ALL:
+                    data["current"] = {"selected": True, "text": ["All"], "value": [ALL]}
             data["multi"] = False
-            data["includeAll"] = False
+            data["includeAll"] = self.includeAll
+            data["allValue"] = self.allValue
         else:
             data["options"] = (
                 [{"selected": True, "text": self.default, "value": self.default}] if self.default else []

@@ -64,8 +64,14 @@ VAR_TEMPLATE: Final[dict[Var, str]] = {
 
 
 def _dimension_values(
-    name: str, label: str, namespace: str, metric: str, key: str, default: str,
-    filters: dict[str, str] | None = None, description: str = "",
+    name: str,
+    label: str,
+    namespace: str,
+    metric: str,
+    key: str,
+    default: str,
+    filters: dict[str, str] | None = None,
+    description: str = "",
 ) -> Variable:
     return Variable(
         name=name,
@@ -83,7 +89,7 @@ def _dimension_values(
             "refId": f"var-{name}",
             "region": "$region",
         },
-    )  # fmt: skip
+    )
 
 
 REGION = Variable(
@@ -96,33 +102,67 @@ REGION = Variable(
     query={"queryType": "regions", "refId": "var-region"},
 )
 API_ID = _dimension_values(
-    "api_id", "API id", M.APIGW_NAMESPACE, M.APIGW_COUNT, M.APIGW_DIM_API_ID, "",
+    "api_id",
+    "API id",
+    M.APIGW_NAMESPACE,
+    M.APIGW_COUNT,
+    M.APIGW_DIM_API_ID,
+    "",
     description="The HTTP API (API Gateway v2) id.",
-)  # fmt: skip
+)
 STAGE = _dimension_values(
-    "stage", "Stage", M.APIGW_NAMESPACE, M.APIGW_COUNT, M.APIGW_DIM_STAGE, "$default",
+    "stage",
+    "Stage",
+    M.APIGW_NAMESPACE,
+    M.APIGW_COUNT,
+    M.APIGW_DIM_STAGE,
+    "$default",
     filters={M.APIGW_DIM_API_ID: "$api_id"},
-)  # fmt: skip
+)
 FUNCTION = _dimension_values(
-    "function", "Function", M.LAMBDA_NAMESPACE, M.LAMBDA_INVOCATIONS, M.LAMBDA_DIM_FUNCTION,
-    f"{PROJECT}-{API_SERVICE}", description="The API's Lambda function.",
-)  # fmt: skip
+    "function",
+    "Function",
+    M.LAMBDA_NAMESPACE,
+    M.LAMBDA_INVOCATIONS,
+    M.LAMBDA_DIM_FUNCTION,
+    f"{PROJECT}-{API_SERVICE}",
+    description="The API's Lambda function.",
+)
 SHIPPER = _dimension_values(
-    "shipper", "Shipper function", M.LAMBDA_NAMESPACE, M.LAMBDA_INVOCATIONS, M.LAMBDA_DIM_FUNCTION,
-    f"{PROJECT}-{SHIPPER_SERVICE}", description="The log shipper's Lambda function.",
-)  # fmt: skip
+    "shipper",
+    "Shipper function",
+    M.LAMBDA_NAMESPACE,
+    M.LAMBDA_INVOCATIONS,
+    M.LAMBDA_DIM_FUNCTION,
+    f"{PROJECT}-{SHIPPER_SERVICE}",
+    description="The log shipper's Lambda function.",
+)
 ACCESS_LOG_GROUP = _dimension_values(
-    "access_log_group", "Access log group", M.LOGS_NAMESPACE, M.LOGS_DELIVERY_ERRORS,
-    M.LOGS_DIM_LOG_GROUP, f"/aws/apigateway/{PROJECT}-http-api/access",
-)  # fmt: skip
+    "access_log_group",
+    "Access log group",
+    M.LOGS_NAMESPACE,
+    M.LOGS_DELIVERY_ERRORS,
+    M.LOGS_DIM_LOG_GROUP,
+    f"/aws/apigateway/{PROJECT}-http-api/access",
+)
 FUNCTION_FILTER = _dimension_values(
-    "function_filter", "Function log subscription", M.LOGS_NAMESPACE, M.LOGS_DELIVERY_ERRORS,
-    M.LOGS_DIM_FILTER, "", filters={M.LOGS_DIM_LOG_GROUP: "/aws/lambda/$function"},
-)  # fmt: skip
+    "function_filter",
+    "Function log subscription",
+    M.LOGS_NAMESPACE,
+    M.LOGS_DELIVERY_ERRORS,
+    M.LOGS_DIM_FILTER,
+    "",
+    filters={M.LOGS_DIM_LOG_GROUP: "/aws/lambda/$function"},
+)
 ACCESS_FILTER = _dimension_values(
-    "access_filter", "Access log subscription", M.LOGS_NAMESPACE, M.LOGS_DELIVERY_ERRORS,
-    M.LOGS_DIM_FILTER, "", filters={M.LOGS_DIM_LOG_GROUP: "$access_log_group"},
-)  # fmt: skip
+    "access_filter",
+    "Access log subscription",
+    M.LOGS_NAMESPACE,
+    M.LOGS_DELIVERY_ERRORS,
+    M.LOGS_DIM_FILTER,
+    "",
+    filters={M.LOGS_DIM_LOG_GROUP: "$access_log_group"},
+)
 API_VARIABLES: Final = (REGION, API_ID, STAGE, FUNCTION)
 PIPELINE_VARIABLES: Final = (REGION, FUNCTION, SHIPPER, ACCESS_LOG_GROUP, FUNCTION_FILTER, ACCESS_FILTER)
 
@@ -309,19 +349,37 @@ def alarm_queries(alarm: AnyMetricAlarm, ref_prefix: str = "") -> list[Any]:
     ]
     return [
         *inputs,
-        MathQuery(refId=f"{ref_prefix}E", id="e", expression=alarm.expression, label=alarm.label,
-                  period=str(alarm.period)),
-    ]  # fmt: skip
+        MathQuery(
+            refId=f"{ref_prefix}E",
+            id="e",
+            expression=alarm.expression,
+            label=alarm.label,
+            period=str(alarm.period),
+        ),
+    ]
 
 
 def metric(
-    ref_id: str, ref: MetricRef, statistic: str, *, label: str = "", period: str = "", hide: bool = False,
+    ref_id: str,
+    ref: MetricRef,
+    statistic: str,
+    *,
+    label: str = "",
+    period: str = "",
+    hide: bool = False,
     query_id: str = "",
 ) -> MetricQuery:
     return MetricQuery(
-        refId=ref_id, id=query_id, namespace=ref.namespace, metricName=ref.metric_name,
-        dimensions=bind(ref.dimensions), statistic=statistic, label=label, period=period, hide=hide,
-    )  # fmt: skip
+        refId=ref_id,
+        id=query_id,
+        namespace=ref.namespace,
+        metricName=ref.metric_name,
+        dimensions=bind(ref.dimensions),
+        statistic=statistic,
+        label=label,
+        period=period,
+        hide=hide,
+    )
 
 
 def annotations_for(alarms: Iterable[AnyMetricAlarm]) -> tuple[AlarmAnnotation, ...]:
@@ -379,7 +437,10 @@ class Board:
         if rest or self.composites:
             self.section("Alarms")
         for start in range(0, len(rest), 3):
-            self.add(*((self.alarm_panel(alarm), 8) for alarm in rest[start : start + 3]), claims=rest[start:start + 3])
+            self.add(
+                *((self.alarm_panel(alarm), 8) for alarm in rest[start : start + 3]),
+                claims=rest[start : start + 3],
+            )
         if self.composites:
             lines = ["| Composite alarm | Severity | Rule | Runbook |", "|---|---|---|---|"]
             for composite in self.composites:
@@ -398,9 +459,13 @@ class Board:
 
 # --- Which dashboard owns which alarm -------------------------------------------------------------
 _PIPELINE_VARS: Final = frozenset(
-    {Var.SHIPPER_FUNCTION_NAME, Var.SHIPPER_LOG_GROUP, Var.FUNCTION_SUBSCRIPTION_FILTER,
-     Var.ACCESS_SUBSCRIPTION_FILTER}
-)  # fmt: skip
+    {
+        Var.SHIPPER_FUNCTION_NAME,
+        Var.SHIPPER_LOG_GROUP,
+        Var.FUNCTION_SUBSCRIPTION_FILTER,
+        Var.ACCESS_SUBSCRIPTION_FILTER,
+    }
+)
 
 
 def _refs(alarm: AnyMetricAlarm) -> list[MetricRef]:
@@ -421,7 +486,10 @@ def owner(alarm: AnyMetricAlarm | CompositeAlarm) -> str:
         values = {value for _name, value in ref.dimensions}
         if values & _PIPELINE_VARS or (M.DIM_SERVICE, SHIPPER_SERVICE) in ref.dimensions:
             return PIPELINE_UID
-        if ref.namespace == M.LOG_METRIC_NAMESPACE and log_groups.get(ref.metric_name) == Var.SHIPPER_LOG_GROUP:
+        if (
+            ref.namespace == M.LOG_METRIC_NAMESPACE
+            and log_groups.get(ref.metric_name) == Var.SHIPPER_LOG_GROUP
+        ):
             return PIPELINE_UID
     return API_UID
 
@@ -444,8 +512,14 @@ def alarm(name: str) -> AnyMetricAlarm:
     return found
 
 
-
-
 def with_steps(panel: g.TimeSeries, steps: list[dict[str, Any]]) -> g.TimeSeries:
     """The panel with other threshold steps (drawn as lines), e.g. burn rates instead of raw thresholds."""
     return attr.evolve(panel, thresholds=steps, thresholdsStyleMode="line+area")
+
+
+def math_alarm(name: str) -> MathAlarm:
+    """A metric-math alarm of the catalog by name."""
+    found = alarm(name)
+    if not isinstance(found, MathAlarm):
+        raise KeyError(f"{name} is not a metric-math alarm")
+    return found

@@ -10,6 +10,7 @@ reads, compares and reports the plan without writing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +121,32 @@ def desired_datasources(target: Target) -> list[dict[str, Any]]:
     return sources
 
 
-def load_alerting(path: Path) -> Alerting:
-    """Read Grafana's file-provisioning format (``groups``, ``contactPoints``, ``templates``)."""
+def alerting_placeholders() -> tuple[str, ...]:
+    """The ``${OBS_*}`` names the rendered alert rules expect (deployment values)."""
+    from alerts.grafana import PLACEHOLDERS
+
+    return tuple(PLACEHOLDERS)
+
+
+def load_alerting(path: Path, bindings: Mapping[str, str]) -> Alerting:
+    """Read Grafana's file-provisioning format (``groups``, ``contactPoints``, ``templates``).
+
+    The file carries ``${OBS_*}`` placeholders that Grafana's file provisioning would take from
+    its environment; over the HTTP API they are bound here, and a missing one is an error.
+    """
+    from alerts.grafana import bind_placeholders
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GrafanaError(f"alert rules file {path} does not exist: run `make render`") from None
+    missing = sorted(set(re.findall(r"\$\{(OBS_[A-Z_]+)\}", raw)) - set(bindings))
+    if missing:
+        raise GrafanaError(
+            f"the alert rules need deployment values: set {', '.join(missing)} (or pass --no-alert-rules)"
+        )
+    try:
+        document = json.loads(bind_placeholders(raw, bindings))
     except ValueError as exc:
         raise GrafanaError(f"alert rules file {path} is not JSON: {exc}") from None
     if not isinstance(document, dict):
@@ -136,6 +157,7 @@ def load_alerting(path: Path) -> Alerting:
         alerting.group_intervals[name] = _seconds(group.get("interval", "1m"))
         for rule in group.get("rules", []):
             api_rule = {k: v for k, v in rule.items() if k not in ("orgId", "orgID")}
+            api_rule["orgID"] = int(group.get("orgId", 1))  # required by ProvisionedAlertRule
             api_rule["ruleGroup"] = name
             alerting.rules.append(api_rule)
     for point in document.get("contactPoints", []):
@@ -164,10 +186,35 @@ def _seconds(interval: str | int) -> int:
         raise GrafanaError(f"cannot read rule group interval {interval!r}") from None
 
 
+_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_536_000}
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds of a Prometheus/Go duration ("600s", "10m", "10m0s", "1h30m"), as Grafana writes them."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise GrafanaError(f"cannot read duration {text!r}")
+    return sum(int(number) * _DURATION_SECONDS[unit] for number, unit in parts)
+
+
+def _same_rule(wanted: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Grafana answers ``for`` normalised ("600s" comes back as "10m"): compare it as a duration."""
+    if duration_seconds(str(wanted.get("for", "0s"))) != duration_seconds(str(current.get("for", "0s"))):
+        return False
+    return _subset_equal({k: v for k, v in wanted.items() if k != "for"}, current)
+
+
 def _subset_equal(wanted: Any, actual: Any) -> bool:
     """True when every key we set has the same value remotely (Grafana adds fields of its own)."""
     if isinstance(wanted, Mapping):
         return isinstance(actual, Mapping) and all(_subset_equal(v, actual.get(k)) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return (
+            isinstance(actual, list)
+            and len(wanted) == len(actual)
+            and all(_subset_equal(w, a) for w, a in zip(wanted, actual, strict=True))
+        )
     return bool(wanted == actual)
 
 
@@ -221,7 +268,9 @@ class Publisher:
         current = self.client.get_dashboard(uid)
         if current is None:
             if self._record("dashboard", title, CREATE):
-                self.client.save_dashboard({**model, "id": None}, self.target.folder_uid, "published by obsctl")
+                self.client.save_dashboard(
+                    {**model, "id": None}, self.target.folder_uid, "published by obsctl"
+                )
             return
         remote = current["dashboard"]
         same_folder = current.get("meta", {}).get("folderUid") == self.target.folder_uid
@@ -266,7 +315,7 @@ class Publisher:
             if current_rule is None:
                 if self._record("alert-rule", wanted["title"], CREATE):
                     self.client.create_alert_rule(wanted)
-            elif not _subset_equal(wanted, current_rule):
+            elif not _same_rule(wanted, current_rule):
                 if self._record("alert-rule", wanted["title"], UPDATE):
                     self.client.update_alert_rule(wanted["uid"], wanted)
             else:
@@ -276,7 +325,11 @@ class Publisher:
 
     def rule_group(self, group: str, interval: int) -> None:
         folder_uid = self.target.folder_uid
-        current = None if self.dry_run and not self._folder_exists() else self.client.get_rule_group(folder_uid, group)
+        current = (
+            None
+            if self.dry_run and not self._folder_exists()
+            else self.client.get_rule_group(folder_uid, group)
+        )
         if current is not None and current.get("interval") == interval:
             self._record("rule-group", group, UNCHANGED)
             return

@@ -22,13 +22,23 @@ def bad_ratio(slo: SLO, ref: str, period: int) -> list[Any]:
     """Queries ending in ``<ref>``: the share of bad requests per ``period`` seconds."""
     if isinstance(slo, AvailabilitySLO):
         return [
-            p.metric(f"{ref}e", slo.errors, "Sum", period=str(period), hide=True, query_id=f"{ref.lower()}err"),
-            p.metric(f"{ref}r", slo.requests, "Sum", period=str(period), hide=True, query_id=f"{ref.lower()}req"),
+            p.metric(
+                f"{ref}e", slo.errors, "Sum", period=str(period), hide=True, query_id=f"{ref.lower()}err"
+            ),
+            p.metric(
+                f"{ref}r", slo.requests, "Sum", period=str(period), hide=True, query_id=f"{ref.lower()}req"
+            ),
         ]
     return [
-        p.metric(f"{ref}g", slo.latency, f"PR(:{slo.threshold_ms:g})", period=str(period), hide=True,
-                 query_id=f"{ref.lower()}good"),
-    ]  # fmt: skip
+        p.metric(
+            f"{ref}g",
+            slo.latency,
+            f"PR(:{slo.threshold_ms:g})",
+            period=str(period),
+            hide=True,
+            query_id=f"{ref.lower()}good",
+        ),
+    ]
 
 
 def bad_expr(slo: SLO, ref: str) -> str:
@@ -42,8 +52,11 @@ for slo in SLOS:
     budget = slo.error_budget
     window = f"{slo.window_days}d"
     board.section(f"SLO {slo.name}: {slo.objective:.2%} over {slo.window_days} days")
-    objective_steps = [{"color": "red", "value": None}, {"color": "green", "value": slo.objective}]
-    budget_steps = [
+    objective_steps: list[dict[str, Any]] = [
+        {"color": "red", "value": None},
+        {"color": "green", "value": slo.objective},
+    ]
+    budget_steps: list[dict[str, Any]] = [
         {"color": "red", "value": None},
         {"color": "orange", "value": 0},
         {"color": "green", "value": 0.25},
@@ -61,11 +74,21 @@ for slo in SLOS:
                 f"Burn rate, {tier.name} tier ({tier.burn_rate:g}x)",
                 [
                     *bad_ratio(slo, "L", tier.long_period),
-                    MathQuery(refId="L", id="long", expression=f"({bad_expr(slo, 'L')}) / {budget:g}",
-                              label=f"long window ({long_window // 3600} h)", period=str(tier.long_period)),
+                    MathQuery(
+                        refId="L",
+                        id="long",
+                        expression=f"({bad_expr(slo, 'L')}) / {budget:g}",
+                        label=f"long window ({long_window // 3600} h)",
+                        period=str(tier.long_period),
+                    ),
                     *bad_ratio(slo, "S", tier.short_period),
-                    MathQuery(refId="S", id="short", expression=f"({bad_expr(slo, 'S')}) / {budget:g}",
-                              label=f"short window ({short_window // 60} min)", period=str(tier.short_period)),
+                    MathQuery(
+                        refId="S",
+                        id="short",
+                        expression=f"({bad_expr(slo, 'S')}) / {budget:g}",
+                        label=f"short window ({short_window // 60} min)",
+                        period=str(tier.short_period),
+                    ),
                 ],
                 unit="short",
                 alarms=tier_alarms,
@@ -79,7 +102,12 @@ for slo in SLOS:
     # The window alarms compare an error ratio (availability) or a percentile (latency) with their
     # thresholds; in burn-rate units both conditions are "above the tier's rate".
     fixed = [
-        (p.with_steps(panel, [{"color": "green", "value": None}, {"color": "red", "value": tier.burn_rate}]), 8)
+        (
+            p.with_steps(
+                panel, [{"color": "green", "value": None}, {"color": "red", "value": tier.burn_rate}]
+            ),
+            8,
+        )
         for tier, panel in zip(TIERS, burn_panels, strict=True)
     ]
 
@@ -87,9 +115,16 @@ for slo in SLOS:
         (
             p.stat(
                 f"SLI ({window})",
-                [*bad_ratio(slo, "W", window_seconds),
-                 MathQuery(refId="W", id="sli", expression=f"1 - ({bad_expr(slo, 'W')})", label="SLI",
-                           period=str(window_seconds))],
+                [
+                    *bad_ratio(slo, "W", window_seconds),
+                    MathQuery(
+                        refId="W",
+                        id="sli",
+                        expression=f"1 - ({bad_expr(slo, 'W')})",
+                        label="SLI",
+                        period=str(window_seconds),
+                    ),
+                ],
                 unit="percentunit",
                 decimals=3,
                 steps=objective_steps,
@@ -101,9 +136,16 @@ for slo in SLOS:
         (
             p.stat(
                 f"Error budget remaining ({window})",
-                [*bad_ratio(slo, "W", window_seconds),
-                 MathQuery(refId="W", id="left", expression=f"1 - ({bad_expr(slo, 'W')}) / {budget:g}",
-                           label="budget left", period=str(window_seconds))],
+                [
+                    *bad_ratio(slo, "W", window_seconds),
+                    MathQuery(
+                        refId="W",
+                        id="left",
+                        expression=f"1 - ({bad_expr(slo, 'W')}) / {budget:g}",
+                        label="budget left",
+                        period=str(window_seconds),
+                    ),
+                ],
                 unit="percentunit",
                 decimals=1,
                 steps=budget_steps,
@@ -113,17 +155,27 @@ for slo in SLOS:
             6,
         ),
         (
-            p.with_steps(p.timeseries(
-                "SLI per hour",
-                [*bad_ratio(slo, "H", 3600),
-                 MathQuery(refId="H", id="hourly", expression=f"1 - ({bad_expr(slo, 'H')})", label="SLI",
-                           period="3600")],
-                unit="percentunit",
-                description=f"Hourly SLI against the objective ({slo.objective:.2%}).",
-            ), objective_steps),
+            p.with_steps(
+                p.timeseries(
+                    "SLI per hour",
+                    [
+                        *bad_ratio(slo, "H", 3600),
+                        MathQuery(
+                            refId="H",
+                            id="hourly",
+                            expression=f"1 - ({bad_expr(slo, 'H')})",
+                            label="SLI",
+                            period="3600",
+                        ),
+                    ],
+                    unit="percentunit",
+                    description=f"Hourly SLI against the objective ({slo.objective:.2%}).",
+                ),
+                objective_steps,
+            ),
             12,
         ),
-    )  # fmt: skip
+    )
     board.add(*fixed, claims=claims)
 
 dashboard = Dashboard(

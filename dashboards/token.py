@@ -29,7 +29,8 @@ def find_service_account(client: Any, workspace_id: str, name: str) -> str:
         page = client.list_workspace_service_accounts(**paginator_args)
         for account in page.get("serviceAccounts", []):
             if account["name"] == name:
-                if account.get("isDisabled"):
+                # The API model types isDisabled as a string ("true" / "false").
+                if str(account.get("isDisabled", "false")).lower() == "true":
                     raise TokenError(f"service account {name!r} of workspace {workspace_id} is disabled")
                 return str(account["id"])
         if not page.get("nextToken"):

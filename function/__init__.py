@@ -1,0 +1,1 @@
+"""The listing Lambda behind ``GET /objects`` (handler: ``function.app.handler``); see README.md."""

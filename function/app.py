@@ -111,7 +111,7 @@ def handler(event: dict[str, Any], context: Any) -> Response:
     logger.append_keys(**{APP_CALLER_ARN: iam.get("userArn"), APP_CALLER_ACCOUNT: iam.get("accountId")})
 
     emitter = XRayEmitter.from_environ(os.environ)
-    segment = emitter.begin("## handler")
+    segment = emitter.begin("## handler", namespace="local")  # the names Powertools' Tracer uses
     segment.annotations.update({"ColdStart": _cold_start, "Service": API_SERVICE})
     _cold_start = False
     try:
@@ -130,13 +130,15 @@ def _dispatch(event: dict[str, Any], request_id: str, emitter: XRayEmitter, segm
     logger.append_keys(**{APP_ROUTE: f"{method} {path[:_MAX_ECHOED_PATH]}"})
     if not _is_list_route(event, method, path):
         response = not_found(method, path[:_MAX_ECHOED_PATH])
+        metrics.add_metric(name=BAD_REQUESTS, unit=MetricUnit.Count, value=1)
         logger.info("no such route", extra={APP_STATUS: 404})
         return response
     try:
         state = runtime()
     except ConfigError as exc:
         # A deployment error: fail the invocation so Lambda's Errors metric and the init log show it.
-        logger.error(str(exc), extra={"setting": exc.setting})
+        metrics.add_metric(name=INTERNAL_ERRORS, unit=MetricUnit.Count, value=1)
+        logger.error(str(exc), extra={"setting": exc.setting, APP_STATUS: 500})
         segment.add_exception(exc, remote=False)
         raise
     try:
@@ -173,7 +175,7 @@ def _list_objects(
         return bad_request(str(exc))
     logger.debug("listing", extra={"prefix": query.prefix, "limit": query.limit})
 
-    s3_segment = emitter.begin("S3", parent=segment, namespace="aws")
+    s3_segment = emitter.begin("s3", parent=segment, namespace="aws")  # as the X-Ray SDK names it
     s3_segment.aws.update(
         {"operation": OPERATION, "region": config.region, "bucket_name": config.bucket_name}
     )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 OPERATION = "ListObjectsV2"
 BOTOCORE_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
 """The S3-only botocore data bundle (rendered by ``function.s3_model``)."""
+BUNDLE_MANIFEST = "bundle.json"
 THROTTLING_CODES = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "503"}
 )
@@ -41,33 +42,46 @@ def create_s3_client(config: Config, *, data_dir: str | None = BOTOCORE_DATA_DIR
     """The one S3 client of the execution environment.
 
     botocore directly (not boto3): boto3 adds import time (s3transfer) and nothing used here. The
-    client loads its model from the S3-only bundle in ``data_dir`` (a fraction of the parsing);
-    should the runtime's botocore not accept the bundle, it falls back to botocore's own data
-    with a warning rather than failing. The endpoint comes from botocore's standard resolution,
-    so ``AWS_ENDPOINT_URL_S3`` points it at an emulator without a setting of ours.
+    client loads its model from the S3-only bundle in ``data_dir`` when the bundle was cut from
+    this very botocore version (the package pins botocore for that); otherwise it uses botocore's
+    own data, with a warning, so a mismatch costs start-up time, never correctness. The endpoint
+    comes from botocore's standard resolution, so ``AWS_ENDPOINT_URL_S3`` points it at an emulator.
     """
     import botocore.session
-    from botocore.exceptions import DataNotFoundError, UnknownServiceError
-    from botocore.loaders import Loader
 
     client_config = BotocoreConfig(
         connect_timeout=config.s3_connect_timeout,
         read_timeout=config.s3_read_timeout,
         retries={"mode": "standard", "max_attempts": config.s3_max_attempts},
     )
-    if data_dir is not None and os.path.isdir(data_dir):
-        session = botocore.session.get_session()
-        session.register_component(
-            "data_loader", Loader(extra_search_paths=[data_dir], include_default_search_paths=False)
-        )
-        try:
-            return cast("S3Client", session.create_client("s3", config.region, config=client_config))
-        except (DataNotFoundError, UnknownServiceError, KeyError) as exc:
-            import logging
-
-            logging.getLogger(__name__).warning("S3 data bundle not usable (%s); using botocore's data", exc)
     session = botocore.session.get_session()
+    if data_dir is not None and bundle_matches(data_dir):
+        from botocore.loaders import Loader
+
+        loader = Loader(extra_search_paths=[data_dir], include_default_search_paths=False)
+        session.register_component("data_loader", loader)
     return cast("S3Client", session.create_client("s3", config.region, config=client_config))
+
+
+def bundle_matches(data_dir: str) -> bool:
+    """True when the bundle in ``data_dir`` was rendered from the running botocore version."""
+    import json
+    import logging
+
+    import botocore
+
+    try:
+        with open(os.path.join(data_dir, BUNDLE_MANIFEST), encoding="utf-8") as manifest:
+            rendered_from = json.load(manifest).get("botocore_version")
+    except (OSError, ValueError):
+        rendered_from = None
+    if rendered_from == botocore.__version__:
+        return True
+    logging.getLogger(__name__).warning(
+        "S3 data bundle is for botocore %s, running %s: using botocore's own data (slower start)",
+        rendered_from, botocore.__version__,
+    )
+    return False
 
 
 def list_page(client: S3Client, bucket: str, query: ListQuery) -> Page:

@@ -13,15 +13,15 @@ import json
 import os
 from typing import Any
 
-from function.listing import BOTOCORE_DATA_DIR, OPERATION
+from function.listing import BOTOCORE_DATA_DIR, BUNDLE_MANIFEST, OPERATION
 
 REPO_DIR = f"function/{os.path.basename(BOTOCORE_DATA_DIR)}"
 SERVICE = "s3"
 SHARED_FILES = ("partitions", "sdk-default-configuration", "_retry")
 
 
-def _render(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, indent=2) + "\n"
+def _render(data: Any, *, sort_keys: bool = True) -> str:
+    return json.dumps(data, sort_keys=sort_keys, indent=2) + "\n"
 
 
 def _reachable_shapes(model: dict[str, Any], operations: list[str]) -> set[str]:
@@ -60,6 +60,7 @@ def trimmed_endpoints(endpoints: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_files() -> dict[str, str]:
+    import botocore
     from botocore.loaders import Loader
 
     loader = Loader()
@@ -67,13 +68,19 @@ def render_files() -> dict[str, str]:
     service_dir = f"{SERVICE}/{version}"
     files = {
         "endpoints.json": _render(trimmed_endpoints(loader.load_data("endpoints"))),
+        # Member order is meaningful in a botocore model (it is the XML serialisation order), so
+        # the model keeps botocore's own order, which is as deterministic as sorting.
         f"{service_dir}/service-2.json": _render(
-            trimmed_service_model(loader.load_data(f"{service_dir}/service-2"), [OPERATION])
+            trimmed_service_model(loader.load_data(f"{service_dir}/service-2"), [OPERATION]),
+            sort_keys=False,
         ),
     }
     for name in ("endpoint-rule-set-1", "service-2.sdk-extras"):
         files[f"{service_dir}/{name}.json"] = _render(loader.load_data(f"{service_dir}/{name}"))
     files.update({f"{name}.json": _render(loader.load_data(name)) for name in SHARED_FILES})
+    files[BUNDLE_MANIFEST] = _render(
+        {"botocore_version": botocore.__version__, "service": SERVICE, "operations": [OPERATION]}
+    )
     return {f"{REPO_DIR}/{path}": content for path, content in sorted(files.items())}
 
 

@@ -3,10 +3,12 @@
 Why: importing ``aws_xray_sdk`` and letting Powertools' Tracer patch every library costs more than
 the rest of the cold start together (see README.md). Lambda's active tracing already records the
 function segment (with its Initialization and Invocation subsegments); this module adds what the
-SDK would have added beneath it, so an operator sees the same tree: a ``## handler`` subsegment
-with the ``ColdStart`` and ``Service`` annotations (as Powertools writes them) and an ``S3``
-subsegment in the ``aws`` namespace with the operation, request id, retries, HTTP status and the
-error/throttle/fault flags that drive the service map.
+SDK would have added beneath it, so an operator sees the same tree with the same names: a
+``## handler`` subsegment (namespace ``local``) with the ``ColdStart`` and ``Service`` annotations
+(as Powertools writes them, plus ``Status``) and an ``s3`` subsegment in the ``aws`` namespace
+with the operation, bucket, request id, retries, HTTP status and the error/throttle/fault flags
+that drive the service map. Unlike Powertools, the handler's response body is not copied into the
+trace metadata (a page can hold 1000 keys).
 
 Documents follow the X-Ray segment document format and are sent as UDP datagrams of the form
 ``{"format": "json", "version": 1}\n<document>`` to ``AWS_XRAY_DAEMON_ADDRESS``, as the SDKs do.

@@ -103,6 +103,10 @@ def chunk_actions(actions: Sequence[Action], max_bytes: int, max_docs: int) -> I
         yield chunk
 
 
+def bulk_body(chunk: Sequence[Action]) -> bytes:
+    return b"".join([action.encoded() for action in chunk])
+
+
 class Deliverer:
     """Runs the delivery loop; clock, sleep and jitter are injectable so tests run fast."""
 
@@ -156,7 +160,7 @@ class Deliverer:
                 rest = chunk + [action for later in queue for action in later]
                 self._give_up(rest, "deadline reached before sending", result)
                 return transient, fixed
-            body = b"".join(action.encoded() for action in chunk)
+            body = bulk_body(chunk)
             for action in chunk:
                 action.sends += 1
             try:

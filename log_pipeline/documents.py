@@ -17,6 +17,8 @@ from log_pipeline.subscription import LogEvent, Payload
 from signals import logs as f
 
 _LAMBDA_LOG_GROUP_PREFIX = "/aws/lambda/"
+_HEADERS: dict[str, bytes] = {}
+"""Encoded bulk action lines by index name (without ``_id`` they repeat for a whole batch)."""
 
 
 @dataclass(slots=True)
@@ -37,12 +39,13 @@ class Action:
     def encoded(self) -> bytes:
         """The action line and the source line of this document, newline-terminated."""
         if self._line is None:
-            header: dict[str, Any] = {"_index": self.index}
-            if self.doc_id is not None:
-                header["_id"] = self.doc_id
-            self._line = b"".join(
-                (orjson.dumps({"index": header}), b"\n", orjson.dumps(self.doc, default=str), b"\n")
-            )
+            if self.doc_id is None:
+                header = _HEADERS.get(self.index)
+                if header is None:
+                    header = _HEADERS[self.index] = orjson.dumps({"index": {"_index": self.index}}) + b"\n"
+            else:
+                header = orjson.dumps({"index": {"_index": self.index, "_id": self.doc_id}}) + b"\n"
+            self._line = header + orjson.dumps(self.doc, default=str, option=orjson.OPT_APPEND_NEWLINE)
         return self._line
 
     def invalidate(self) -> None:
@@ -54,30 +57,6 @@ class Batch:
     actions: list[Action]
     emf_skipped: int
     events_received: int
-
-
-class _Clock:
-    """Caches the formatted second and day: events of one batch share most of them."""
-
-    def __init__(self) -> None:
-        self._second: int | None = None
-        self._second_text = ""
-        self._day: int | None = None
-        self._day_text = ""
-
-    def timestamp(self, millis: int) -> str:
-        second, ms = divmod(millis, 1000)
-        if second != self._second:
-            self._second = second
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._second_text}.{ms:03d}Z"
-
-    def day(self, millis: int) -> str:
-        day = millis // 86_400_000
-        if day != self._day:
-            self._day = day
-            self._day_text = time.strftime("%Y.%m.%d", time.gmtime(day * 86_400))
-        return self._day_text
 
 
 def index_name(kind: str, day: str) -> str:
@@ -93,7 +72,6 @@ def build_batch(
     use_document_id: bool = False,
 ) -> Batch:
     """Parse every event of a DATA_MESSAGE payload into bulk actions."""
-    clock = _Clock()
     log_group = payload["logGroup"]
     common: dict[str, Any] = {
         f.CW_LOG_GROUP: log_group,
@@ -106,25 +84,39 @@ def build_batch(
         log_group[len(_LAMBDA_LOG_GROUP_PREFIX) :] if log_group.startswith(_LAMBDA_LOG_GROUP_PREFIX) else None
     )
     actions: list[Action] = []
+    append = actions.append
     emf_skipped = 0
     events = payload["logEvents"]
+    # Events of one batch share most seconds and days: format each once.
+    current_second = -1
+    second_text = ""
+    indices: dict[str, str] = {}
+    timestamp_key, event_id_key, kind_key, function_key = (
+        f.TIMESTAMP,
+        f.CW_EVENT_ID,
+        f.EVENT_KIND,
+        f.LAMBDA_FUNCTION_NAME,
+    )
     for event in events:
-        parsed = parse_message(event["message"])
-        if parsed.emf and not ship_emf:
+        kind, doc, emf = parse_message(event["message"])
+        if emf and not ship_emf:
             emf_skipped += 1
             continue
         millis = event["timestamp"]
-        doc: dict[str, Any] = {f.TIMESTAMP: clock.timestamp(millis), **common, **parsed.fields}
-        doc[f.CW_EVENT_ID] = event["id"]
-        doc[f.EVENT_KIND] = parsed.kind
-        if function_name is not None and f.LAMBDA_FUNCTION_NAME not in doc:
-            doc[f.LAMBDA_FUNCTION_NAME] = function_name
-        actions.append(
-            Action(
-                index=index_name(parsed.kind, clock.day(millis)),
-                doc=doc,
-                event=event,
-                doc_id=event["id"] if use_document_id else None,
-            )
-        )
+        second = millis // 1000
+        if second != current_second:
+            moment = time.gmtime(second)
+            second_text = time.strftime("%Y-%m-%dT%H:%M:%S", moment)
+            day = time.strftime("%Y.%m.%d", moment)
+            if current_second < 0 or second // 86_400 != current_second // 86_400:
+                indices = {k: index_name(k, day) for k in f.EVENT_KINDS}
+            current_second = second
+        event_id = event["id"]
+        doc[timestamp_key] = f"{second_text}.{millis % 1000:03d}Z"
+        doc.update(common)
+        if function_name is not None and function_key not in doc:
+            doc[function_key] = function_name  # a name from the line itself wins
+        doc[event_id_key] = event_id
+        doc[kind_key] = kind
+        append(Action(indices[kind], doc, event, event_id if use_document_id else None))
     return Batch(actions=actions, emf_skipped=emf_skipped, events_received=len(events))

@@ -69,12 +69,17 @@ def emf_record(stats: InvocationStats, now_ms: int | None = None) -> dict[str, A
     return record
 
 
-def summary_record(stats: InvocationStats, request_id: str, level: str = "INFO") -> dict[str, Any]:
-    """The one structured log line per invocation, with Powertools' keys."""
+def summary_record(stats: InvocationStats, request_id: str) -> dict[str, Any]:
+    """The one structured log line per invocation, with Powertools' keys.
+
+    When anything was dead-lettered the line is an ERROR with the message alerts/ counts
+    (``signals.logs.SHIPPER_DEAD_LETTER_MESSAGE``) through a log metric filter.
+    """
+    dead = bool(stats.docs_dead_lettered or stats.malformed)
     return {
-        log_keys.PT_LEVEL: level,
+        log_keys.PT_LEVEL: "ERROR" if dead else "INFO",
         log_keys.PT_LOCATION: "log_pipeline.pipeline:handle",
-        log_keys.PT_MESSAGE: "batch partly dead-lettered" if stats.docs_dead_lettered else "batch shipped",
+        log_keys.PT_MESSAGE: log_keys.SHIPPER_DEAD_LETTER_MESSAGE if dead else "batch shipped",
         log_keys.PT_TIMESTAMP: time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         log_keys.PT_SERVICE: SHIPPER_SERVICE,
         log_keys.PT_REQUEST_ID: request_id,
@@ -83,6 +88,5 @@ def summary_record(stats: InvocationStats, request_id: str, level: str = "INFO")
 
 
 def emit(stats: InvocationStats, request_id: str, write: Callable[[str], None]) -> None:
-    level = "WARNING" if stats.docs_dead_lettered or stats.malformed else "INFO"
     write(orjson.dumps(emf_record(stats)).decode())
-    write(orjson.dumps(summary_record(stats, request_id, level), default=str).decode())
+    write(orjson.dumps(summary_record(stats, request_id), default=str).decode())

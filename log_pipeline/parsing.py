@@ -68,6 +68,10 @@ _FLOAT_FIELDS = frozenset(
     }
 )
 _BOOL_FIELDS = frozenset({f.LAMBDA_COLD_START})
+_APP_ITEMS = tuple(_APP_KEYS.items())
+_APP_TYPED_TARGETS = tuple(
+    sorted({target for target in _APP_KEYS.values() if target in _INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS})
+)
 
 # Access-log keys: everything ACCESS_LOG_TO_FIELD maps, plus the error message.
 _ACCESS_KEYS: _FieldMap = {**f.ACCESS_LOG_TO_FIELD, "errorMessage": f.ERROR_MESSAGE}
@@ -109,6 +113,12 @@ _PLATFORM_TEXT_PREFIXES = (
 _RUNTIME_LINE = re.compile(r"\[([A-Z]+)\]\t(\S+)\t([0-9a-f-]{36})\t(.*)", re.DOTALL)
 _TIMEOUT_LINE = re.compile(r"\S+ ([0-9a-f-]{36}) Task timed out after ([0-9.]+) seconds")
 _TRACE_ROOT = re.compile(r"Root=([^;]+)")
+_START_END_LINE = re.compile(r"(?:START|END) RequestId: (\S+)(?: Version: (\S+))?\s*$")
+_REPORT_LINE = re.compile(
+    r"REPORT RequestId: (\S+)\tDuration: ([0-9]+(?:\.[0-9]+)?) ms\tBilled Duration: ([0-9]+) ms\t"
+    r"Memory Size: ([0-9]+) MB\tMax Memory Used: ([0-9]+) MB(.*)",
+    re.DOTALL,
+)
 
 
 def parse_message(message: str) -> Parsed:
@@ -147,39 +157,41 @@ def parse_message(message: str) -> Parsed:
 
 
 def _parse_json(raw: str, obj: dict[str, Any]) -> Parsed:
-    aws = obj.get("_aws")
-    if isinstance(aws, dict) and "CloudWatchMetrics" in aws:
-        return Parsed(f.KIND_APPLICATION, {f.MESSAGE: raw, f.EXTRA: obj}, emf=True)
-    kind = obj.get("type")
-    if isinstance(kind, str) and kind.startswith("platform.") and isinstance(obj.get("record"), dict):
-        return _parse_platform_json(raw, kind, obj)
-    if all(marker in obj for marker in _ACCESS_MARKERS):
+    if "_aws" in obj:
+        aws = obj["_aws"]
+        if isinstance(aws, dict) and "CloudWatchMetrics" in aws:
+            return Parsed(f.KIND_APPLICATION, {f.MESSAGE: raw, f.EXTRA: obj}, emf=True)
+    if "type" in obj:
+        kind = obj["type"]
+        if isinstance(kind, str) and kind.startswith("platform.") and isinstance(obj.get("record"), dict):
+            return _parse_platform_json(raw, kind, obj)
+    if "routeKey" in obj and "httpMethod" in obj and "requestId" in obj:
         return _parse_access(raw, obj)
     return _parse_application(raw, obj)
 
 
 def _parse_application(raw: str, obj: dict[str, Any]) -> Parsed:
+    # Hot path (most lines): pop the known keys; what remains are the code's own keys (labels).
+    message = obj.pop(f.PT_MESSAGE, None)
     fields: dict[str, Any] = {}
-    labels: dict[str, Any] = {}
-    for key, value in obj.items():
-        target = _APP_KEYS.get(key)
-        if target is None or value is None:
-            if key != f.PT_MESSAGE and value is not None:
-                labels[key] = value
-            continue
-        fields[target] = _coerce(target, value)
-    message = obj.get(f.PT_MESSAGE)
-    if isinstance(message, str):
+    for key, target in _APP_ITEMS:
+        if key in obj:
+            fields[target] = obj.pop(key)
+    for target in _APP_TYPED_TARGETS:
+        if target in fields and fields[target].__class__ is str:
+            fields[target] = _coerce(target, fields[target])
+    if message.__class__ is str:
         fields[f.MESSAGE] = message
     elif message is None:
         fields[f.MESSAGE] = raw
     else:
         fields[f.MESSAGE] = orjson.dumps(message).decode()
-    level = fields.get(f.LOG_LEVEL)
-    if isinstance(level, str):
-        fields[f.LOG_LEVEL] = level.upper()
-    if labels:
-        fields[f.EXTRA] = labels
+    if f.LOG_LEVEL in fields:
+        level = fields[f.LOG_LEVEL]
+        if level.__class__ is str and not level.isupper():
+            fields[f.LOG_LEVEL] = level.upper()
+    if obj:
+        fields[f.EXTRA] = obj
     return Parsed(f.KIND_APPLICATION, fields)
 
 
@@ -234,17 +246,24 @@ def _parse_platform_text(message: str) -> Parsed:
     word, _, rest = line.partition(" ")
     fields: dict[str, Any] = {f.MESSAGE: message, f.LAMBDA_PLATFORM_TYPE: word.lower()}
     labels: dict[str, Any] = {}
-    if word in ("START", "END"):
+    start_end = _START_END_LINE.match(line) if word in ("START", "END") else None
+    if start_end is not None:
         # "START RequestId: <id> Version: $LATEST" / "END RequestId: <id>"
-        words = rest.split()
-        for position, word_ in enumerate(words[:-1]):
-            if word_ == "RequestId:":
-                fields[f.LAMBDA_REQUEST_ID] = words[position + 1]
-            elif word_ == "Version:":
-                labels["version"] = words[position + 1]
+        request_id, version = start_end.groups()
+        fields[f.LAMBDA_REQUEST_ID] = request_id
+        if version is not None:
+            labels["version"] = version
     else:
-        # REPORT and INIT_*: tab-separated "Key: value [unit]" parts
-        for part in rest.split("\t"):
+        report = _REPORT_LINE.match(line) if word == "REPORT" else None
+        if report is not None:  # the common REPORT shape, in one regex
+            request_id, duration, billed, memory, used, rest = report.groups()
+            fields[f.LAMBDA_REQUEST_ID] = request_id
+            fields[f.LAMBDA_DURATION_MS] = float(duration)
+            fields[f.LAMBDA_BILLED_DURATION_MS] = int(billed)
+            fields[f.LAMBDA_MEMORY_SIZE_MB] = int(memory)
+            fields[f.LAMBDA_MAX_MEMORY_USED_MB] = int(used)
+        # REPORT extras and INIT_*: tab-separated "Key: value [unit]" parts
+        for part in rest.replace("\n", "\t").split("\t"):
             key, sep, value = part.partition(": ")
             if not sep:
                 continue

@@ -8,8 +8,10 @@ on-failure destination keep the batch, nothing is acknowledged that was lost.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from log_pipeline.config import ShipperConfig
@@ -22,6 +24,23 @@ from log_pipeline.transport import Transport
 
 DEFAULT_BUDGET_S = 60.0
 """Time budget when there is no Lambda context (CLI, replay)."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is processed.
+
+    A batch allocates tens of thousands of short-lived dicts without reference cycles (reference
+    counting frees them); the cyclic collector would otherwise walk them again and again, which
+    measured as roughly half the batch time. It runs again as soon as the batch is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class DeliveryIncomplete(RuntimeError):
@@ -76,16 +95,18 @@ class Shipper:
         )
         deadline = self._clock() + remaining_s - deadline_reserve(remaining_s)
         stats = InvocationStats()
-        try:
-            payload = decode_event(event)
-        except MalformedEvent as exc:
-            stats.malformed = True
-            stats.dead_letter = self._dead_letter(malformed_record(event, str(exc), request_id), str(exc))
-            emit(stats, request_id, self._write)
-            return stats.as_dict()
-        if payload["messageType"] == CONTROL_MESSAGE:
-            return stats.as_dict()
-        self.ship_payload(payload, deadline, request_id, stats)
+        with gc_paused():
+            try:
+                payload = decode_event(event)
+            except MalformedEvent as exc:
+                stats.malformed = True
+                stats.dead_letter = self._dead_letter(malformed_record(event, str(exc), request_id), str(exc))
+                emit(stats, request_id, self._write)
+                return stats.as_dict()
+            if payload["messageType"] == CONTROL_MESSAGE:
+                return stats.as_dict()
+            self.ship_payload(payload, deadline, request_id, stats)
+            del payload
         emit(stats, request_id, self._write)
         return stats.as_dict()
 

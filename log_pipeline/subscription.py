@@ -85,18 +85,22 @@ def validate_payload(decoded: Any) -> Payload:
     if not isinstance(events, list):
         raise MalformedEvent("payload field logEvents is missing or not a list")
     for position, item in enumerate(events):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("id"), str)
-            or not isinstance(item.get("timestamp"), int)
-            or isinstance(item.get("timestamp"), bool)
-            or not isinstance(item.get("message"), str)
-        ):
-            raise MalformedEvent(
-                f"logEvents[{position}] lacks a string id, integer timestamp or string message"
+        # Exact classes: JSON gives str and int (and bool is not a timestamp). One pass, no .get().
+        try:
+            timestamp = item["timestamp"]
+            valid = (
+                item["id"].__class__ is str
+                and item["message"].__class__ is str
+                and timestamp.__class__ is int
+                and 0 <= timestamp <= MAX_TIMESTAMP_MS
             )
-        if not 0 <= item["timestamp"] <= MAX_TIMESTAMP_MS:
-            raise MalformedEvent(f"logEvents[{position}] timestamp {item['timestamp']} is out of range")
+        except (KeyError, TypeError):
+            valid = False
+        if not valid:
+            raise MalformedEvent(
+                f"logEvents[{position}] needs a string id, a string message and an integer timestamp "
+                f"between 0 and {MAX_TIMESTAMP_MS}"
+            )
     return decoded  # type: ignore[return-value]
 
 

@@ -142,6 +142,8 @@ def apply_index_templates(endpoint: str, auth: AuthMode | str, region: str | Non
             timeout=(5, 30),
         )
         if response.status_code >= 300:
-            raise TemplateError(f"PUT _index_template/{name}: HTTP {response.status_code}: {response.text[:300]}")
+            raise TemplateError(
+                f"PUT _index_template/{name}: HTTP {response.status_code}: {response.text[:300]}"
+            )
         applied.append(name)
     return applied

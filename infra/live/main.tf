@@ -17,7 +17,8 @@ locals {
   function_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.function_name}-role"
   shipper_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.shipper_name}-role"
   operators         = distinct([var.deploy_role_arn, var.admin_role_arn])
-  tags              = merge(var.tags, { project = local.signals.project, managed-by = "terraform" })
+  # The deploy role may use only KMS keys tagged project = <prefix> (infra/bootstrap).
+  tags = merge(var.tags, { project = local.prefix, managed-by = "terraform" })
 }
 
 module "telemetry_key" {
@@ -119,6 +120,7 @@ module "log_pipeline" {
   service_name          = local.signals.shipper_service
   metrics_namespace     = local.signals.metric_namespace
   network               = var.opensearch_network
+  standby_replicas      = var.opensearch_standby_replicas
   deployer_arns         = [var.deploy_role_arn]
   reader_arns           = concat([module.grafana.workspace_role_arn, var.admin_role_arn], var.opensearch_reader_arns)
   bucket_admin_arns     = local.operators

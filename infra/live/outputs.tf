@@ -1,5 +1,5 @@
 output "api_endpoint" {
-  description = "Base URL of the HTTP API: obsctl call GET /objects --endpoint <this>."
+  description = "Base URL of the HTTP API (obsctl call --endpoint <this>)."
   value       = module.http_api.api_endpoint
 }
 
@@ -41,6 +41,16 @@ output "grafana_url" {
 output "grafana_publisher_service_account_id" {
   description = "Service account the pipeline mints a short-lived token for."
   value       = module.grafana.publisher_service_account_id
+}
+
+output "grafana_publisher_service_account_name" {
+  description = "Name of that service account (obsctl dashboards publish --service-account)."
+  value       = module.grafana.publisher_service_account_name
+}
+
+output "alerting_inputs" {
+  description = "The alarm catalog's inputs by variable name (bound into the Grafana alert rules as OBS_<NAME>)."
+  value       = module.alerting.inputs
 }
 
 output "alarm_topic_arn" {

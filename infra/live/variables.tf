@@ -67,13 +67,13 @@ variable "packages" {
 variable "function_handler" {
   description = "Handler of the API function inside function.zip."
   type        = string
-  default     = "function.handler.lambda_handler"
+  default     = "function.app.handler"
 }
 
 variable "shipper_handler" {
   description = "Handler of the shipper inside shipper.zip."
   type        = string
-  default     = "log_pipeline.handler.lambda_handler"
+  default     = "log_pipeline.handler.handler"
 }
 
 variable "opensearch_network" {
@@ -82,6 +82,12 @@ variable "opensearch_network" {
     allow_public     = bool
     vpc_endpoint_ids = optional(list(string), [])
   })
+}
+
+variable "opensearch_standby_replicas" {
+  description = "Standby replicas of the log collection: ENABLED (production) or DISABLED (evaluation, half the minimum cost)."
+  type        = string
+  default     = "ENABLED"
 }
 
 variable "opensearch_reader_arns" {

@@ -85,7 +85,10 @@ def _start(args: argparse.Namespace) -> int:
     try:
         handle = opensearch.start_node(args.timeout, heap=args.heap, http_port=args.port, detach=True)
     except opensearch.OpenSearchNodeError as exc:
-        raise CliError(str(exc)) from exc
+        summary, _, detail = str(exc).partition("\n")
+        if detail:  # the node's log tail: context for the one-line error below it
+            print(detail, file=sys.stderr)
+        raise CliError(summary) from exc
     print(
         f"OpenSearch {opensearch.OPENSEARCH_VERSION} started (pid {handle.pid}); "
         "stop it with: obsctl opensearch stop",

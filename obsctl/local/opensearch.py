@@ -57,6 +57,7 @@ STATE_FILE = DEFAULT_BUILD_DIR / "state.json"
 """Where a detached node (``obsctl opensearch start``) is recorded for ``status`` and ``stop``."""
 
 _STOP_GRACE_SECONDS = 20.0
+_HOME_PREFIX = "obs-opensearch-"
 _HEAP_PATTERN = re.compile(r"^(\d+)([mMgG])$")
 
 
@@ -96,7 +97,7 @@ class NodeHandle:
                 _signal(self.pid, signal.SIGKILL)
                 if not self._wait_exit(10.0):
                     raise OpenSearchNodeError(f"OpenSearch node pid {self.pid} survived SIGKILL")
-        shutil.rmtree(self.home, ignore_errors=True)
+        _remove_home(self.home)
         if self.state_file is not None:
             state = _read_state_file(self.state_file)
             if state is not None and state.get("pid") == self.pid:
@@ -133,7 +134,8 @@ def start_node(
     in ``state_file`` (default ``STATE_FILE``) unless that already names a running node. Otherwise the
     node belongs to this process: it is stopped at interpreter exit, exits by itself if this process
     dies, and is not recorded (so ``obsctl opensearch stop`` can never stop a test session's node).
-    ``build_dir`` holds the cached classpath and compiled launcher.
+    ``build_dir`` holds the cached classpath and compiled launcher; ``timeout`` starts after it is
+    ready, so the one-time Maven download does not count against it.
     """
     heap_bytes = _parse_heap(heap)
     if not 0 <= http_port <= 65535:
@@ -143,7 +145,7 @@ def start_node(
     classpath = ensure_built(build_dir)
 
     deadline = time.monotonic() + timeout
-    home = Path(tempfile.mkdtemp(prefix="obs-opensearch-"))
+    home = Path(tempfile.mkdtemp(prefix=_HOME_PREFIX))
     (home / "logs").mkdir()
     log_path = home / "logs" / "node.log"
     ready_file = home / "ready.json"
@@ -230,7 +232,7 @@ def find_running_node(state_file: Path | None = None) -> NodeHandle | None:
         state_file.unlink(missing_ok=True)
         return None
     if not handle.is_running():
-        shutil.rmtree(handle.home, ignore_errors=True)
+        _remove_home(handle.home)
         state_file.unlink(missing_ok=True)
         return None
     return handle
@@ -239,7 +241,7 @@ def find_running_node(state_file: Path | None = None) -> NodeHandle | None:
 def cluster_health(url: str, timeout: float = 5.0) -> dict[str, Any]:
     """``GET /_cluster/health`` as a dict; raises OpenSearchNodeError when unreachable."""
     try:
-        with urllib.request.urlopen(f"{url}/_cluster/health", timeout=timeout) as response:  # noqa: S310
+        with _DIRECT.open(f"{url}/_cluster/health", timeout=timeout) as response:
             body: dict[str, Any] = json.loads(response.read())
     except (OSError, ValueError) as exc:
         raise OpenSearchNodeError(f"OpenSearch at {url} did not answer /_cluster/health: {exc}") from exc
@@ -293,6 +295,8 @@ def ensure_built(build_dir: Path = DEFAULT_BUILD_DIR) -> str:
 # --- internals -------------------------------------------------------------------------------------
 
 _LIVE: dict[int, NodeHandle] = {}
+# Loopback never goes through an HTTP(S)_PROXY from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _ATEXIT_REGISTERED = False
 
 
@@ -378,9 +382,10 @@ def _wait_ready(
     while time.monotonic() < deadline:
         code = process.poll()
         if code is not None:
+            log = log_path.read_text(errors="replace")
             raise OpenSearchNodeError(
-                f"OpenSearch exited with status {code} while starting; end of {log_path.name}:\n"
-                f"{_tail(log_path.read_text(errors='replace'))}"
+                f"OpenSearch exited with status {code} while starting: {_main_error(log)}\n"
+                f"end of {log_path.name}:\n{_tail(log)}"
             )
         if url is None and ready_file.is_file():
             ready = json.loads(ready_file.read_text())
@@ -451,9 +456,23 @@ def _rss_bytes(pid: int) -> int | None:
     return int(match.group(1)) * 1024 if match else None
 
 
+def _remove_home(home: Path) -> None:
+    # The path may come from a state file on disk: never delete anything but a node home of ours.
+    if home.name.startswith(_HOME_PREFIX):
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def _signal(pid: int, signum: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
+
+
+def _main_error(log: str) -> str:
+    """The launcher's uncaught exception, e.g. ``BindHttpException[Failed to bind to 127.0.0.1:9200]``."""
+    for line in log.splitlines():
+        if line.startswith('Exception in thread "main" '):
+            return line.removeprefix('Exception in thread "main" ').strip()
+    return "see the log below"
 
 
 def _tail(text: str, lines: int = 25) -> str:

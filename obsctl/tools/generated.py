@@ -15,6 +15,7 @@ from pathlib import Path
 
 GENERATORS: tuple[str, ...] = (
     "obsctl.tools.signal_files",
+    "obsctl.tools.terraform",
     "log_pipeline.templates",
     "alerts.render",
     "dashboards.render",

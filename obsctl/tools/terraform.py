@@ -61,7 +61,8 @@ def _run_fmt(directory: Path, *, write: bool) -> list[str]:
     if result.retcode not in (0, 3):
         raise TerraformToolError(f"terraform fmt failed in {directory}: {str(result.error).strip()}")
     changed = [line.strip() for line in str(result.value or "").splitlines() if line.strip()]
-    return [str((directory / name).relative_to(REPO_ROOT)) for name in changed]
+    paths = [directory / name for name in changed]
+    return [str(p.relative_to(REPO_ROOT)) if p.is_relative_to(REPO_ROOT) else str(p) for p in paths]
 
 
 def fmt(*, check: bool, infra_dir: Path = INFRA_DIR) -> list[str]:
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        differing = fmt(check=args.action == "fmt-check")
+        differing = fmt(check=args.action == "fmt-check", infra_dir=INFRA_DIR)
     except TerraformToolError as exc:
         print(f"terraform: error: {exc}", file=sys.stderr)
         return 2

@@ -19,7 +19,14 @@ folder.md, dashboard.md, data_source.md, alerting_provisioning.md in grafana/gra
 - ``/api/v1/provisioning/alert-rules`` (POST -> 201, GET/PUT ``/:uid`` -> 200, 404 when absent),
   ``/api/v1/provisioning/folder/:folderUid/rule-groups/:group`` (GET/PUT -> 200),
   ``/api/v1/provisioning/contact-points`` (GET list, POST -> 202, PUT ``/:uid`` -> 202),
-  ``/api/v1/provisioning/templates/:name`` (GET -> 200/404, PUT -> 202).
+  ``/api/v1/provisioning/templates/:name`` (GET -> 200/404, PUT -> 202); their 400s carry the
+  documented ``ValidationError`` body ``{"msg": ...}``, and a rule needs every property the docs mark
+  required for ``ProvisionedAlertRule`` (orgID, folderUID, ruleGroup, title, condition, data,
+  noDataState, execErrState, for).
+
+Where the docs are silent the fake says so: a rule group created by posting a rule gets a 60 s
+interval (Grafana's default evaluation interval), and error messages other than the documented
+412 / 409 bodies are worded by the fake.
 
 Every request is recorded in ``calls`` (method, path, JSON body) so tests assert the exact calls.
 ``fail_next`` injects server errors; ``bump_dashboard`` simulates an edit made by someone else.
@@ -87,7 +94,7 @@ class FakeGrafana:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _handle(self) -> None:
@@ -101,10 +108,10 @@ class FakeGrafana:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815 - stdlib naming
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -121,7 +128,9 @@ class FakeGrafana:
         return f"http://{host!s}:{port}"
 
     # --- test controls -------------------------------------------------------------------------
-    def fail_next(self, status: int, count: int = 1, *, method: str | None = None, path_prefix: str = "/") -> None:
+    def fail_next(
+        self, status: int, count: int = 1, *, method: str | None = None, path_prefix: str = "/"
+    ) -> None:
         """Answer the next ``count`` matching requests with ``status`` (e.g. 503)."""
         self._faults.append(_Fault(status, count, method, path_prefix))
 
@@ -146,7 +155,11 @@ class FakeGrafana:
         with self._lock:
             self.calls.append(Call(method, path, body))
             for fault in self._faults:
-                if fault.remaining > 0 and path.startswith(fault.path_prefix) and fault.method in (None, method):
+                if (
+                    fault.remaining > 0
+                    and path.startswith(fault.path_prefix)
+                    and fault.method in (None, method)
+                ):
                     fault.remaining -= 1
                     return fault.status, {"message": "internal server error"}
             role = self.tokens.get((auth or "").removeprefix("Bearer ").strip()) if auth else None
@@ -208,7 +221,9 @@ class FakeGrafana:
         }
 
     def _list_folders(self, *, body: Any, query: Any) -> tuple[int, Any]:
-        return 200, [{"id": f["id"], "uid": f["uid"], "title": f["title"]} for f in self.state.folders.values()]
+        return 200, [
+            {"id": f["id"], "uid": f["uid"], "title": f["title"]} for f in self.state.folders.values()
+        ]
 
     def _get_folder(self, uid: str, *, body: Any, query: Any) -> tuple[int, Any]:
         folder = self.state.folders.get(uid)
@@ -231,7 +246,10 @@ class FakeGrafana:
         if folder is None:
             return 404, {"message": "folder not found", "status": "not-found"}
         if not body.get("overwrite") and body.get("version") != folder["version"]:
-            return 412, {"message": "The folder has been changed by someone else", "status": "version-mismatch"}
+            return 412, {
+                "message": "The folder has been changed by someone else",
+                "status": "version-mismatch",
+            }
         folder["title"] = body["title"]
         folder["version"] += 1
         return 200, self._folder_view(folder)
@@ -239,7 +257,7 @@ class FakeGrafana:
     # --- data sources --------------------------------------------------------------------------
     def _ds_view(self, ds: dict[str, Any]) -> dict[str, Any]:
         view = {k: v for k, v in ds.items() if k != "secureJsonData"}
-        view["secureJsonFields"] = {k: True for k in ds.get("secureJsonData") or {}}
+        view["secureJsonFields"] = dict.fromkeys(ds.get("secureJsonData") or {}, True)
         return view
 
     def _list_datasources(self, *, body: Any, query: Any) -> tuple[int, Any]:
@@ -283,20 +301,32 @@ class FakeGrafana:
             return 409, {"message": "data source with the same uid already exists"}
         ds = self._ds_record(body, next(self._ids), uid, 1)
         self.state.datasources[uid] = ds
-        return 200, {"datasource": self._ds_view(ds), "id": ds["id"], "message": "Datasource added", "name": ds["name"]}
+        return 200, {
+            "datasource": self._ds_view(ds),
+            "id": ds["id"],
+            "message": "Datasource added",
+            "name": ds["name"],
+        }
 
     def _update_datasource(self, uid: str, *, body: Any, query: Any) -> tuple[int, Any]:
         ds = self.state.datasources.get(uid)
         if ds is None:
             return 404, {"message": "Data source not found"}
         if "version" in body and body["version"] != ds["version"]:
-            return 409, {"message": "Datasource has already been updated by someone else. Please reload and try again"}
+            return 409, {
+                "message": "Datasource has already been updated by someone else. Please reload and try again"
+            }
         new = self._ds_record(body, ds["id"], body.get("uid") or uid, ds["version"] + 1)
         if not body.get("secureJsonData"):
             new["secureJsonData"] = ds.get("secureJsonData") or {}
         del self.state.datasources[uid]
         self.state.datasources[new["uid"]] = new
-        return 200, {"datasource": self._ds_view(new), "id": new["id"], "message": "Datasource updated", "name": new["name"]}
+        return 200, {
+            "datasource": self._ds_view(new),
+            "id": new["id"],
+            "message": "Datasource updated",
+            "name": new["name"],
+        }
 
     # --- dashboards ----------------------------------------------------------------------------
     def _save_dashboard(self, *, body: Any, query: Any) -> tuple[int, Any]:
@@ -320,14 +350,21 @@ class FakeGrafana:
         existing = self.state.dashboards.get(uid)
         if existing is not None:
             if not overwrite and model.get("version") != existing["dashboard"]["version"]:
-                return 412, {"message": "The dashboard has been changed by someone else", "status": "version-mismatch"}
+                return 412, {
+                    "message": "The dashboard has been changed by someone else",
+                    "status": "version-mismatch",
+                }
             model["id"] = existing["dashboard"]["id"]
             model["version"] = existing["dashboard"]["version"] + 1
         else:
             model["id"] = next(self._ids)
             model["version"] = 1
         model["uid"] = uid
-        self.state.dashboards[uid] = {"dashboard": model, "folderUid": folder_uid, "message": body.get("message", "")}
+        self.state.dashboards[uid] = {
+            "dashboard": model,
+            "folderUid": folder_uid,
+            "message": body.get("message", ""),
+        }
         slug = _slug(model["title"])
         return 200, {
             "id": model["id"],
@@ -359,7 +396,18 @@ class FakeGrafana:
         }
 
     # --- alert rules ---------------------------------------------------------------------------
-    _RULE_REQUIRED = ("title", "folderUID", "ruleGroup", "condition", "data", "noDataState", "execErrState", "for")
+    # ProvisionedAlertRule's required properties, as documented.
+    _RULE_REQUIRED = (
+        "orgID",
+        "title",
+        "folderUID",
+        "ruleGroup",
+        "condition",
+        "data",
+        "noDataState",
+        "execErrState",
+        "for",
+    )
 
     def _validate_rule(self, body: Any) -> str | None:
         if not isinstance(body, dict):
@@ -399,7 +447,7 @@ class FakeGrafana:
     def _create_rule(self, *, body: Any, query: Any) -> tuple[int, Any]:
         error = self._validate_rule(body)
         if error:
-            return 400, {"message": error}
+            return 400, {"msg": error}
         uid = body.get("uid") or f"r{next(self._ids)}"
         if uid in self.state.rules:
             return 409, {"message": "a rule with this UID already exists"}
@@ -416,7 +464,7 @@ class FakeGrafana:
             return 404, {"message": "rule not found"}
         error = self._validate_rule(body)
         if error:
-            return 400, {"message": error}
+            return 400, {"msg": error}
         self.state.rules[uid] = self._rule_record(body, uid)
         self.state.group_intervals.setdefault((body["folderUID"], body["ruleGroup"]), 60)
         return 200, self.state.rules[uid]
@@ -426,24 +474,33 @@ class FakeGrafana:
         if key not in self.state.group_intervals:
             return 404, None
         rules = [r for r in self.state.rules.values() if (r["folderUID"], r["ruleGroup"]) == key]
-        return 200, {"title": group, "folderUid": folder_uid, "interval": self.state.group_intervals[key], "rules": rules}
+        return 200, {
+            "title": group,
+            "folderUid": folder_uid,
+            "interval": self.state.group_intervals[key],
+            "rules": rules,
+        }
 
     def _put_group(self, folder_uid: str, group: str, *, body: Any, query: Any) -> tuple[int, Any]:
         if folder_uid not in self.state.folders:
-            return 400, {"message": f"folder does not exist: {folder_uid}"}
+            return 400, {"msg": f"folder does not exist: {folder_uid}"}
         interval = body.get("interval") if isinstance(body, dict) else None
         if not isinstance(interval, int) or interval <= 0 or interval % 10:
-            return 400, {"message": "invalid interval: must be a positive multiple of 10 seconds"}
+            return 400, {"msg": "invalid interval: must be a positive multiple of 10 seconds"}
         key = (folder_uid, group)
         rules = body.get("rules", [])
         keep = {r.get("uid") for r in rules}
-        for uid in [u for u, r in self.state.rules.items() if (r["folderUID"], r["ruleGroup"]) == key and u not in keep]:
+        for uid in [
+            u
+            for u, r in self.state.rules.items()
+            if (r["folderUID"], r["ruleGroup"]) == key and u not in keep
+        ]:
             del self.state.rules[uid]
         for rule in rules:
             rule = {**rule, "folderUID": folder_uid, "ruleGroup": group}
             error = self._validate_rule(rule)
             if error:
-                return 400, {"message": error}
+                return 400, {"msg": error}
             uid = rule.get("uid") or f"r{next(self._ids)}"
             self.state.rules[uid] = self._rule_record(rule, uid)
         self.state.group_intervals[key] = interval
@@ -467,10 +524,10 @@ class FakeGrafana:
 
     def _create_contact_point(self, *, body: Any, query: Any) -> tuple[int, Any]:
         if not isinstance(body, dict) or not body.get("name") or not body.get("type"):
-            return 400, {"message": "invalid contact point: name and type are required"}
+            return 400, {"msg": "invalid contact point: name and type are required"}
         uid = body.get("uid") or f"cp{next(self._ids)}"
         if uid in self.state.contact_points:
-            return 400, {"message": "contact point with this UID already exists"}
+            return 400, {"msg": "contact point with this UID already exists"}
         self.state.contact_points[uid] = self._contact_point_record(body, uid)
         return 202, self.state.contact_points[uid]
 
@@ -486,7 +543,7 @@ class FakeGrafana:
 
     def _put_template(self, name: str, *, body: Any, query: Any) -> tuple[int, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("template"), str):
-            return 400, {"message": "invalid template"}
+            return 400, {"msg": "invalid template"}
         self.state.templates[name] = {"name": name, "template": body["template"], "provenance": "api"}
         return 202, self.state.templates[name]
 

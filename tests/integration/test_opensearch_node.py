@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,10 +119,11 @@ def test_node_exits_and_removes_its_data_when_the_starting_process_is_killed(tmp
     assert not _port_is_open(node["url"])
 
 
-def test_cli_start_status_stop_round_trip(tmp_path, monkeypatch, capsys):
+def test_cli_start_status_bootstrap_stop_round_trip(tmp_path, monkeypatch, capsys):
     # Given a state file of our own, so a developer's background node is never touched
     state_file = tmp_path / "state.json"
     monkeypatch.setattr(opensearch, "STATE_FILE", state_file)
+    monkeypatch.delenv(ENV_OPENSEARCH_URL, raising=False)
     try:
         # When `start` runs, it prints only the URL and records the node
         assert cli.main(["opensearch", "start"]) == 0
@@ -137,6 +139,13 @@ def test_cli_start_status_stop_round_trip(tmp_path, monkeypatch, capsys):
         assert cli.main(["opensearch", "start"]) == 0
         assert capsys.readouterr().out.strip() == url
 
+        # When `bootstrap` runs without --endpoint, it applies the index templates to that node
+        assert cli.main(["opensearch", "bootstrap"]) == 0
+        applied = capsys.readouterr().out.split()
+        templates = requests.get(f"{url}/_index_template", timeout=30).json()["index_templates"]
+        assert applied
+        assert sorted(applied) == sorted(template["name"] for template in templates)
+
         # When `stop` runs, the node is gone and `status` exits 1
         assert cli.main(["opensearch", "stop"]) == 0
         assert not _port_is_open(url)
@@ -148,6 +157,48 @@ def test_cli_start_status_stop_round_trip(tmp_path, monkeypatch, capsys):
         leftover = opensearch.find_running_node(state_file)
         if leftover is not None:
             leftover.stop()
+
+
+def test_start_failure_names_the_cause_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    # Given the requested HTTP port is taken, and temporary folders go to a place we can inspect
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # Then the start fails with the JVM's own reason on the first line
+        with pytest.raises(opensearch.OpenSearchNodeError) as caught:
+            opensearch.start_node(http_port=port)
+
+    first_line = str(caught.value).splitlines()[0]
+    assert first_line.startswith("OpenSearch exited with status 1 while starting: BindHttpException")
+    assert f"127.0.0.1:{port}" in first_line
+    # And the node's temporary home is gone
+    assert list(temp_root.iterdir()) == []
+
+
+def test_stale_state_is_cleaned_up_but_only_our_own_folders_are_deleted(tmp_path, monkeypatch, capsys):
+    # Given state files naming a process that is gone (pid 2**22 + 1 is above Linux's pid_max)
+    monkeypatch.setattr(opensearch, "STATE_FILE", tmp_path / "state.json")
+    leftover_home = tmp_path / "obs-opensearch-leftover"
+    precious = tmp_path / "precious"
+    for home in (leftover_home, precious):
+        (home / "data").mkdir(parents=True)
+        opensearch.STATE_FILE.write_text(
+            json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22 + 1, "home": str(home)})
+        )
+
+        # Then `status` reports nothing running and forgets the stale record
+        assert cli.main(["opensearch", "status"]) == 1
+        assert json.loads(capsys.readouterr().out) == {"running": False}
+        assert not opensearch.STATE_FILE.exists()
+
+    # And the node home left behind is removed, while a folder that is not a node home is kept
+    assert not leftover_home.exists()
+    assert (precious / "data").is_dir()
 
 
 def test_missing_java_fails_with_what_to_install(tmp_path, monkeypatch):

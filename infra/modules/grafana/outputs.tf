@@ -17,3 +17,8 @@ output "publisher_service_account_id" {
   description = "Service account the pipeline mints a short-lived token for, to publish dashboards."
   value       = aws_grafana_workspace_service_account.publisher.service_account_id
 }
+
+output "publisher_service_account_name" {
+  description = "Name of that service account (obsctl dashboards publish --service-account)."
+  value       = aws_grafana_workspace_service_account.publisher.name
+}

@@ -4,7 +4,7 @@ output "api_id" {
 }
 
 output "api_endpoint" {
-  description = "Base URL of the API; use it with `obsctl call GET /objects --endpoint`."
+  description = "Base URL of the API (obsctl call --endpoint <this>)."
   value       = aws_apigatewayv2_api.this.api_endpoint
 }
 

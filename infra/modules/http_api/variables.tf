@@ -14,7 +14,7 @@ variable "route_key" {
 
   validation {
     condition     = can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[A-Za-z0-9/_{}.-]*$", var.route_key))
-    error_message = "route_key must look like \"GET /objects\"."
+    error_message = "route_key must be METHOD /path, for example \"GET /items\"."
   }
 }
 

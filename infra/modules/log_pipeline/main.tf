@@ -43,10 +43,11 @@ resource "aws_opensearchserverless_security_policy" "encryption" {
 }
 
 resource "aws_opensearchserverless_collection" "this" {
-  name        = local.collection_name
-  type        = "TIMESERIES"
-  description = "Logs shipped from CloudWatch Logs"
-  tags        = var.tags
+  name             = local.collection_name
+  type             = "TIMESERIES"
+  standby_replicas = var.standby_replicas
+  description      = "Logs shipped from CloudWatch Logs"
+  tags             = var.tags
 
   depends_on = [aws_opensearchserverless_security_policy.encryption]
 }
@@ -117,7 +118,7 @@ resource "aws_opensearchserverless_access_policy" "data" {
 }
 
 resource "aws_opensearchserverless_lifecycle_policy" "retention" {
-  name        = "${local.collection_name}-retention"
+  name        = "${local.collection_name}-ret"
   type        = "retention"
   description = "Delete log indices after the retention period"
   policy = jsonencode({
@@ -206,7 +207,7 @@ resource "aws_lambda_permission" "logs" {
   statement_id   = "AllowCloudWatchLogs-${each.key}"
   action         = "lambda:InvokeFunction"
   function_name  = module.shipper.function_name
-  principal      = "logs.${local.region}.amazonaws.com"
+  principal      = "logs.amazonaws.com"
   source_arn     = "${each.value.log_group_arn}:*"
   source_account = local.account_id
 }

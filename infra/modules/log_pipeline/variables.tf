@@ -103,6 +103,17 @@ variable "network" {
   }
 }
 
+variable "standby_replicas" {
+  description = "ENABLED keeps a standby in a second AZ (production); DISABLED halves the minimum OCUs (evaluation)."
+  type        = string
+  default     = "ENABLED"
+
+  validation {
+    condition     = contains(["ENABLED", "DISABLED"], var.standby_replicas)
+    error_message = "standby_replicas must be ENABLED or DISABLED."
+  }
+}
+
 variable "reader_arns" {
   description = "IAM principals that may read (never write) the log indices: the Grafana workspace role, operators."
   type        = list(string)

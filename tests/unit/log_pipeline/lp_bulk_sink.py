@@ -41,6 +41,8 @@ class BulkRequest:
     body_bytes: int
     actions: list[dict[str, Any]]
     sources: list[dict[str, Any]]
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
 
 @dataclass
@@ -72,7 +74,9 @@ def _handler_for(state: ScriptedBulk, lock: threading.Lock) -> type[BaseHTTPRequ
             raw = self.rfile.read(length)
             lines = [json.loads(line) for line in raw.split(b"\n") if line.strip()]
             with lock:
-                request = BulkRequest(len(state.requests) + 1, len(raw), lines[0::2], lines[1::2])
+                request = BulkRequest(
+                    len(state.requests) + 1, len(raw), lines[0::2], lines[1::2], dict(self.headers), raw
+                )
                 state.requests.append(request)
             reply = state.script(request)
             if reply.delay_s:
@@ -85,12 +89,20 @@ def _handler_for(state: ScriptedBulk, lock: threading.Lock) -> type[BaseHTTPRequ
             if reply.body is not None:
                 body = reply.body
             elif reply.status != 200:
-                body = json.dumps({"error": {"type": "status_exception", "reason": "scripted"}, "status": reply.status}).encode()
+                body = json.dumps(
+                    {"error": {"type": "status_exception", "reason": "scripted"}, "status": reply.status}
+                ).encode()
             else:
                 items, errors = [], False
-                for position, (action, source) in enumerate(zip(request.actions, request.sources, strict=True)):
+                for position, (action, source) in enumerate(
+                    zip(request.actions, request.sources, strict=True)
+                ):
                     status, error = reply.item_status(position, source) if reply.item_status else (201, None)
-                    op = {"_index": action["index"]["_index"], "_id": action["index"].get("_id", f"auto-{request.number}-{position}"), "status": status}
+                    op = {
+                        "_index": action["index"]["_index"],
+                        "_id": action["index"].get("_id", f"auto-{request.number}-{position}"),
+                        "status": status,
+                    }
                     if error is not None:
                         op["error"] = error
                         errors = True
@@ -115,6 +127,7 @@ def running_sink() -> Iterator[ScriptedBulk]:
     state = ScriptedBulk(url="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state, lock))
     server.daemon_threads = True
+    server.handle_error = lambda *_args: None  # type: ignore[method-assign] # resets are scripted
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

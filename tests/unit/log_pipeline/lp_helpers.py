@@ -35,7 +35,7 @@ def powertools_line(i: int, request_id: str, trace_id: str, **extra: Any) -> str
 
 def make_payload(count: int, *, group: str = "/aws/lambda/obs-platform-objects-api", pad: int = 0) -> Payload:
     """A realistic mix: Powertools lines, START/END/REPORT, plain text; ``pad`` extra bytes each."""
-    events = []
+    events: list[Any] = []
     for i in range(count):
         request_id = f"00000000-0000-4000-8000-{i:012d}"
         trace_id = f"1-6746f0a1-{i:024x}"

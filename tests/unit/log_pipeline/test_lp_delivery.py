@@ -8,6 +8,7 @@ items were sent again.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -18,11 +19,17 @@ from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DeadLetterWriteError, S3DeadLetters
 from log_pipeline.pipeline import DeliveryIncomplete, Shipper
 from log_pipeline.subscription import Payload, encode_payload
+from signals.logs import SHIPPER_DEAD_LETTER_MESSAGE
 
-RETRYABLE_ITEM = {"type": "es_rejected_execution_exception", "reason": "rejected execution of coordinating operation"}
+RETRYABLE_ITEM = {
+    "type": "es_rejected_execution_exception",
+    "reason": "rejected execution of coordinating operation",
+}
 
 
-def make_shipper(url: str, dlq: Any | None, fake: FakeTime | None = None, **overrides: Any) -> tuple[Shipper, list[str]]:
+def make_shipper(
+    url: str, dlq: Any | None, fake: FakeTime | None = None, **overrides: Any
+) -> tuple[Shipper, list[str]]:
     lines: list[str] = []
     config = ShipperConfig(endpoint=url, auth="none", region="eu-west-1", **overrides)
     store = None
@@ -75,7 +82,9 @@ def test_bulk_requests_also_split_by_count(scripted_bulk):
 def test_429_storm_then_recovery_backs_off_with_capped_full_jitter(scripted_bulk, dead_letter_bucket):
     scripted_bulk.script = lambda r: Reply(status=429) if r.number <= 4 else Reply()
     fake = FakeTime()
-    shipper, _ = make_shipper(scripted_bulk.url, dead_letter_bucket, fake, backoff_base_s=0.5, backoff_cap_s=2.0)
+    shipper, _ = make_shipper(
+        scripted_bulk.url, dead_letter_bucket, fake, backoff_base_s=0.5, backoff_cap_s=2.0
+    )
     payload = make_payload(10)
 
     summary = shipper.handle(encode_payload(payload), FakeContext())
@@ -109,6 +118,7 @@ def test_endless_429_storm_dead_letters_at_the_deadline_with_the_reason(scripted
     assert key_id in head["SSEKMSKeyId"]
     assert sum(fake.sleeps) < 20.0
     assert any('"DocumentsDeadLettered":12' in line for line in lines)
+    assert json.loads(lines[-1])["message"] == SHIPPER_DEAD_LETTER_MESSAGE
 
 
 def test_5xx_with_an_html_body_is_retried_and_does_not_crash(scripted_bulk, dead_letter_bucket):
@@ -164,7 +174,9 @@ def test_slow_endpoint_near_the_deadline_dead_letters_in_time(scripted_bulk, dea
 
 def test_413_splits_the_body_and_resends(scripted_bulk, dead_letter_bucket):
     limit = 3000
-    scripted_bulk.script = lambda r: Reply(status=413, body=b"Request Entity Too Large") if r.body_bytes > limit else Reply()
+    scripted_bulk.script = lambda r: (
+        Reply(status=413, body=b"Request Entity Too Large") if r.body_bytes > limit else Reply()
+    )
     shipper, _ = make_shipper(scripted_bulk.url, dead_letter_bucket)
     payload = make_payload(40, pad=100)
 
@@ -212,7 +224,9 @@ def test_mixed_item_failures_resend_only_the_failed_items(scripted_bulk, dead_le
         return 201, None
 
     scripted_bulk.script = lambda r: Reply(item_status=item_status)
-    payload["logEvents"][3]["message"] = payload["logEvents"][5]["message"].replace('"api-5"', '{"nested": 1}')
+    payload["logEvents"][3]["message"] = payload["logEvents"][5]["message"].replace(
+        '"api-5"', '{"nested": 1}'
+    )
     fake = FakeTime()
     shipper, _ = make_shipper(scripted_bulk.url, dead_letter_bucket, fake)
 
@@ -251,8 +265,9 @@ def test_document_ids_only_when_configured(scripted_bulk):
     shipper, _ = make_shipper(scripted_bulk.url, None, use_document_id=True)
     payload = make_payload(3)
     shipper.handle(encode_payload(payload), FakeContext())
-    assert [a["index"]["_id"] for a in scripted_bulk.requests[0].actions] == [e["id"] for e in payload["logEvents"]]
+    assert [a["index"]["_id"] for a in scripted_bulk.requests[0].actions] == [
+        e["id"] for e in payload["logEvents"]
+    ]
     shipper, _ = make_shipper(scripted_bulk.url, None)
     shipper.handle(encode_payload(payload), FakeContext())
     assert all("_id" not in a["index"] for a in scripted_bulk.requests[1].actions)
-

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import org.opensearch.analysis.common.CommonAnalysisPlugin;
@@ -27,14 +28,15 @@ import org.opensearch.transport.Netty4Plugin;
  *
  * <p>Why a {@link Node} subclass: the public constructor only loads plugins from a plugins directory,
  * which a Maven classpath does not have; the protected one accepts plugin classes, which is how the
- * Netty 4 transport (HTTP and transport), and the common analysis module get in. The distribution's bootstrap checks, security manager
- * and JVM ergonomics are deliberately absent: this node is for one developer's machine and tests.
+ * Netty 4 transport (HTTP and transport) and the common analysis module get in. The distribution's
+ * bootstrap checks, security manager and JVM ergonomics are deliberately absent: this node is for one
+ * developer's machine and tests.
  *
  * <p>Usage: {@code LocalNode READY_FILE PARENT_PID key=value...}. Every {@code key=value} is an
  * OpenSearch setting. After the node has started, the bound HTTP address is written to READY_FILE as
- * JSON (atomically, so a reader never sees half a file). PARENT_PID, when not 0, is watched: if that
- * process dies the node shuts down and deletes its home (path.home), so a killed test run leaves neither a
- * JVM nor its data behind. SIGTERM closes the node cleanly through the shutdown hook; deleting the home
+ * JSON (atomically, so a reader never sees half a file). PARENT_PID, when not 0, is watched from the
+ * first moment: if that process dies the node shuts down and deletes its home (path.home), so a killed
+ * test run leaves neither a JVM nor its data behind, even when it dies while the node is starting. SIGTERM closes the node cleanly through the shutdown hook; deleting the home
  * is then the caller's job, which may still want the log.
  */
 public final class LocalNode extends Node {
@@ -70,11 +72,14 @@ public final class LocalNode extends Node {
         CountDownLatch stopped = new CountDownLatch(1);
         Settings settings = builder.build();
         Path home = Paths.get(Environment.PATH_HOME_SETTING.get(settings));
-        LocalNode node = new LocalNode(settings);
+        AtomicReference<LocalNode> running = new AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                node.close();
-                node.awaitClose(10, TimeUnit.SECONDS);
+                LocalNode node = running.get();
+                if (node != null) {
+                    node.close();
+                    node.awaitClose(10, TimeUnit.SECONDS);
+                }
                 if (ORPHANED.get()) {
                     deleteTree(home);
                 }
@@ -84,6 +89,12 @@ public final class LocalNode extends Node {
                 stopped.countDown();
             }
         }, "local-node-shutdown"));
+        if (parentPid != 0) {
+            watchParent(parentPid);
+        }
+
+        LocalNode node = new LocalNode(settings);
+        running.set(node);
         node.start();
 
         TransportAddress http = node.injector()
@@ -97,10 +108,6 @@ public final class LocalNode extends Node {
         Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
         Files.write(tmp, json.getBytes(StandardCharsets.UTF_8));
         Files.move(tmp, readyFile, StandardCopyOption.ATOMIC_MOVE);
-
-        if (parentPid != 0) {
-            watchParent(parentPid);
-        }
         stopped.await();
     }
 

@@ -58,7 +58,7 @@ def test_evaluation_range_matches_the_documented_table(m, row, treatment, expect
     assert state == (current if expected == RETAIN else expected)
 
 
-def _alarm(m: int, treatment: str) -> MetricAlarm:
+def _alarm(m, treatment):
     return MetricAlarm(
         name="doc-example", namespace="Test", metric_name="Value", dimensions=(), statistic="Maximum",
         period=300, evaluation_periods=3, datapoints_to_alarm=m, comparison="GreaterThanThreshold",

@@ -1,0 +1,355 @@
+"""The shipper against a real OpenSearch node: templates, findability, mapping conflicts, replay,
+the CLI and the demo step (with the AWS emulator holding the log groups and the dead-letter bucket).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from log_pipeline.config import ShipperConfig
+from log_pipeline.dead_letters import DirectoryDeadLetters, batch_record, read_records
+from log_pipeline.pipeline import Shipper
+from log_pipeline.replay import replay
+from log_pipeline.subscription import encode_payload
+from log_pipeline.templates import apply_index_templates, index_templates
+from signals import logs as f
+
+pytestmark = pytest.mark.integration
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Context:
+    aws_request_id = "integration"
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def _fresh(name: str) -> dict[str, Any]:
+    """A sample payload with unique ids, request ids and trace ids, timestamped now."""
+    text = (EVENTS / name).read_text()
+    tag = uuid.uuid4().hex[:12]
+    text = text.replace("6f1c3c9e-2b7a-4f0e-9d6a", f"6f1c3c9e-{tag[:4]}-{tag[4:8]}-{tag[8:12]}")
+    text = text.replace("1-6746f0a1-3b2c1d4e5f60718293a4b5c6", f"1-6746f0a1-{tag}718293a4b5c6")
+    text = text.replace("Cq3xYjQ8oAMEVHw=", f"Cq{tag}=")
+    payload: dict[str, Any] = json.loads(text)
+    now = int(time.time() * 1000)
+    for i, event in enumerate(payload["logEvents"]):
+        event["id"] = f"{tag}{i:04d}"
+        event["timestamp"] = now + i
+    payload["_tag"] = tag
+    return payload
+
+
+def _search(url: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+    requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
+    response = requests.post(
+        f"{url}/{f.ALL_INDICES_PATTERN}/_search", json={"size": 100, "query": query}, timeout=30
+    )
+    response.raise_for_status()
+    return [hit["_source"] for hit in response.json()["hits"]["hits"]]
+
+
+@pytest.fixture(scope="module")
+def node(opensearch_url: str) -> str:
+    url = opensearch_url.rstrip("/")
+    assert apply_index_templates(url, "none", None) == sorted(
+        index_templates(), key=list(index_templates()).index
+    )
+    return url
+
+
+def _ship(url: str, payload: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    payload = {k: v for k, v in payload.items() if k != "_tag"}
+    shipper = Shipper(ShipperConfig(endpoint=url, region="eu-west-1", **overrides), write=lambda _l: None)
+    return shipper.handle(encode_payload(payload), _Context())
+
+
+def test_templates_are_applied_and_govern_new_indices(node):
+    for name in index_templates():
+        got = requests.get(f"{node}/_index_template/{name}", timeout=10).json()["index_templates"][0]
+        assert got["index_template"]["index_patterns"] == index_templates()[name]["index_patterns"]
+    payload = _fresh("cloudwatch_function_logs.json")
+    _ship(node, payload)
+    day = datetime.now(UTC).strftime("%Y.%m.%d")
+    mapping = requests.get(f"{node}/logs-application-{day}/_mapping", timeout=10).json()
+    properties = mapping[f"logs-application-{day}"]["mappings"]["properties"]
+    assert properties["labels"]["type"] == "flat_object"
+    assert properties["aws"]["properties"]["lambda"]["properties"]["duration_ms"]["type"] == "double"
+
+
+def test_documents_are_findable_by_request_id_and_trace_id(node):
+    payload = _fresh("cloudwatch_function_logs.json")
+    tag = payload["_tag"]
+    summary = _ship(node, payload)
+    assert summary["docs_indexed"] == 13 and summary["emf_skipped"] == 1
+    request_id = f"6f1c3c9e-{tag[:4]}-{tag[4:8]}-{tag[8:12]}-1b2c3d4e5f60"
+    by_request = _search(node, {"term": {f.LAMBDA_REQUEST_ID: request_id}})
+    assert {d[f.LAMBDA_PLATFORM_TYPE] for d in by_request if f.LAMBDA_PLATFORM_TYPE in d} == {
+        "start",
+        "end",
+        "report",
+    }
+    report = next(d for d in by_request if d.get(f.LAMBDA_PLATFORM_TYPE) == "report")
+    assert report[f.LAMBDA_DURATION_MS] == 48.27
+    by_trace = _search(node, {"term": {f.TRACE_ID: f"1-6746f0a1-{tag}718293a4b5c6"}})
+    assert len(by_trace) == 4  # three Powertools lines of that request and its REPORT
+    numeric = _search(
+        node,
+        {
+            "bool": {
+                "filter": [
+                    {"term": {f.LAMBDA_REQUEST_ID: request_id}},
+                    {"range": {f.LAMBDA_BILLED_DURATION_MS: {"gte": 49}}},
+                ]
+            }
+        },
+    )
+    assert len(numeric) == 1
+    by_label = _search(
+        node,
+        {
+            "bool": {
+                "filter": [
+                    {"term": {f.TRACE_ID: f"1-6746f0a1-{tag}718293a4b5c6"}},
+                    {"term": {"labels.prefix": "reports/"}},
+                ]
+            }
+        },
+    )
+    assert len(by_label) == 1
+
+
+def test_access_logs_are_findable_by_api_request_id_with_numbers(node):
+    payload = _fresh("cloudwatch_access_logs.json")
+    _ship(node, payload)
+    (doc,) = _search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})
+    assert doc[f.HTTP_STATUS] == 200
+    ranged = _search(
+        node,
+        {
+            "bool": {
+                "filter": [
+                    {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}},
+                    {"range": {f.HTTP_LATENCY_MS: {"gt": 60}}},
+                ]
+            }
+        },
+    )
+    assert len(ranged) == 1
+
+
+def test_mapping_conflict_batch_indexes_with_nothing_lost(node):
+    payload = _fresh("cloudwatch_function_logs.json")
+    tag = payload["_tag"]
+    conflicting = [
+        {"level": "INFO", "message": "object where a keyword goes", "correlation_id": {"nested": [1, 2]}},
+        {"level": "INFO", "message": "two bad fields", "cold_start": "maybe", "function_memory_size": "lots"},
+        {"level": {"not": "a level"}, "message": "bad level", "status": "teapot"},
+    ]
+    payload["logEvents"] = [
+        {"id": f"{tag}c{i}", "timestamp": int(time.time() * 1000), "message": json.dumps(line)}
+        for i, line in enumerate(conflicting)
+    ]
+    summary = _ship(node, payload)
+    assert summary["docs_indexed"] == 3
+    assert summary["docs_dead_lettered"] == 0
+    docs = {d[f.CW_EVENT_ID]: d for d in _search(node, {"prefix": {f.CW_EVENT_ID: f"{tag}c"}})}
+    assert len(docs) == 3
+    assert json.loads(docs[f"{tag}c0"][f.UNMAPPED]) == {f.CORRELATION_ID: {"nested": [1, 2]}}
+    assert json.loads(docs[f"{tag}c1"][f.UNMAPPED]) == {
+        f.LAMBDA_COLD_START: "maybe",
+        f.LAMBDA_MEMORY_SIZE_MB: "lots",
+    }
+    assert json.loads(docs[f"{tag}c2"][f.UNMAPPED]) == {
+        f.LOG_LEVEL: {"not": "a level"},
+        f.HTTP_STATUS: "teapot",
+    }
+    assert all(d[f.MESSAGE] for d in docs.values())
+    found = _search(node, {"match": {f.UNMAPPED: "teapot"}})
+    assert any(d[f.CW_EVENT_ID] == f"{tag}c2" for d in found)
+
+
+def test_document_ids_make_redelivery_idempotent(node):
+    payload = _fresh("cloudwatch_access_logs.json")
+    _ship(node, payload, use_document_id=True)
+    _ship(node, payload, use_document_id=True)
+    assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
+
+
+def test_dead_letters_replay_into_the_node(node, tmp_path):
+    payload = _fresh("cloudwatch_access_logs.json")
+    source = {k: v for k, v in payload.items() if k not in ("logEvents", "_tag")}
+    store = DirectoryDeadLetters(tmp_path)
+    store.write(batch_record(source, [(e, "HTTP 503: scripted") for e in payload["logEvents"]], "r1"))
+    shipper = Shipper(ShipperConfig(endpoint=node), write=lambda _l: None)
+    report = replay(read_records(str(tmp_path)), shipper)
+    assert report.as_dict() | {"replayed": []} == {
+        "records": 1,
+        "events": 3,
+        "indexed": 3,
+        "failed": 0,
+        "replayed": [],
+        "errors": [],
+    }
+    assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
+
+
+def _obsctl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "obsctl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+
+
+def test_cli_send_and_replay(node, tmp_path):
+    payload = _fresh("cloudwatch_access_logs.json")
+    clean = {k: v for k, v in payload.items() if k != "_tag"}
+    sent = _obsctl("ship", "send", "--endpoint", node, stdin=json.dumps(encode_payload(clean)))
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["docs_indexed"] == 3
+    transformed = _obsctl("ship", "transform", stdin=json.dumps(clean))
+    assert [json.loads(line)[f.CW_EVENT_ID] for line in transformed.stdout.splitlines()] == [
+        e["id"] for e in clean["logEvents"]
+    ]
+    bad = _obsctl("ship", "transform", stdin="{]")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not JSON" in bad.stderr
+    source = {k: v for k, v in clean.items() if k != "logEvents"}
+    DirectoryDeadLetters(tmp_path).write(batch_record(source, [(clean["logEvents"][0], "x")], "r"))
+    replayed = _obsctl("ship", "replay", str(tmp_path), "--endpoint", node, "--delete")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["indexed"] == 1
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_demo_step_ships_the_emulated_log_groups(node, tmp_path):
+    from obsctl.demo_steps import logs as logs_step
+    from obsctl.demo_steps.context import DemoContext
+    from obsctl.local.emulator import running_emulator
+
+    with running_emulator() as emulator:
+        names = emulator.names
+        logs = emulator.client("logs")
+        tag = uuid.uuid4().hex[:10]
+        api_ids = [f"R{tag}{i:03d}=" for i in range(30)]
+        now = int(time.time() * 1000)
+        function_lines = []
+        for i, api_id in enumerate(api_ids):
+            rid = f"{uuid.uuid4()}"
+            function_lines += [
+                f"START RequestId: {rid} Version: $LATEST\n",
+                json.dumps(
+                    {
+                        "level": "INFO",
+                        "message": "request served",
+                        "service": "objects-api",
+                        "function_request_id": rid,
+                        "correlation_id": api_id,
+                        "status": 200,
+                    }
+                ),
+                f"END RequestId: {rid}\n",
+                f"REPORT RequestId: {rid}\tDuration: {10 + i}.5 ms\tBilled Duration: {11 + i} ms\t"
+                "Memory Size: 256 MB\tMax Memory Used: 70 MB\t\n",
+            ]
+        access_lines = [
+            json.dumps(
+                {
+                    "requestId": api_id,
+                    "httpMethod": "GET",
+                    "routeKey": "GET /objects",
+                    "status": "200",
+                    "responseLatency": "12",
+                }
+            )
+            for api_id in api_ids
+        ]
+        for group, lines in (
+            (names.function_log_group, function_lines),
+            (names.access_log_group, access_lines),
+        ):
+            logs.create_log_stream(logGroupName=group, logStreamName=f"s-{tag}")
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=f"s-{tag}",
+                logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
+            )
+        said: list[str] = []
+        ctx = DemoContext(
+            aws_endpoint=emulator.endpoint,
+            api_url="",
+            access_key=emulator.access_key,
+            secret_key=emulator.secret_key,
+            names=names,
+            out_dir=tmp_path,
+            started_at=datetime.now(UTC),
+            opensearch_url=node,
+            say=said.append,
+            request_ids=list(api_ids),
+        )
+
+        logs_step.run(ctx)
+
+        assert ctx.summary["docs_indexed"] == len(function_lines) + len(access_lines)
+        assert ctx.summary["docs_dead_lettered"] == 0
+        assert any(line.startswith("curl -s") and api_ids[-1] in line for line in said)
+        shipper_events = logs.filter_log_events(logGroupName=names.shipper_log_group)["events"]
+        assert any('"EventsReceived"' in e["message"] for e in shipper_events)
+        ctx.request_ids.append("never-sent")
+        with pytest.raises(Exception, match="1 request id"):
+            logs_step.run(ctx)
+
+
+def test_cli_replays_dead_letters_from_s3(node, monkeypatch):
+    from log_pipeline.dead_letters import S3DeadLetters
+    from obsctl.local.emulator import running_emulator
+
+    payload = _fresh("cloudwatch_access_logs.json")
+    clean = {k: v for k, v in payload.items() if k != "_tag"}
+    source = {k: v for k, v in clean.items() if k != "logEvents"}
+    with running_emulator() as emulator:
+        names = emulator.names
+        s3 = emulator.client("s3")
+        store = S3DeadLetters(s3, names.dead_letter_bucket, names.kms_alias, "dead-letters/")
+        location = store.write(batch_record(source, [(e, "HTTP 429") for e in clean["logEvents"]], "r"))
+        head = s3.head_object(Bucket=names.dead_letter_bucket, Key=location.split("/", 3)[3])
+        assert head["ServerSideEncryption"] == "aws:kms"
+        env = {"AWS_ACCESS_KEY_ID": emulator.access_key, "AWS_SECRET_ACCESS_KEY": emulator.secret_key}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        replayed = _obsctl(
+            "ship",
+            "replay",
+            f"s3://{names.dead_letter_bucket}/dead-letters/",
+            "--endpoint",
+            node,
+            "--aws-endpoint-url",
+            emulator.endpoint,
+            "--region",
+            names.region,
+            "--delete",
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        assert json.loads(replayed.stdout)["indexed"] == 3
+        assert s3.list_objects_v2(Bucket=names.dead_letter_bucket).get("KeyCount", 0) == 0
+    assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1

@@ -1,0 +1,53 @@
+"""Helpers for the listing function's tests: real events, a Lambda context, output parsing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+BUCKET = "obs-platform-data-123456789012"
+REGION = "eu-west-1"
+SECRET = "unit-test-token-secret-0123456789abcdef"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "obs-platform-objects-api"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:obs-platform-objects-api"
+    aws_request_id: str = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return loaded
+
+
+def list_event(params: dict[str, str] | None = None, raw_query: str | None = None) -> dict[str, Any]:
+    """The real-shaped ``GET /objects`` event with another query string."""
+    event = copy.deepcopy(load_event("apigw_list_objects.json"))
+    params = params or {}
+    event["rawQueryString"] = urlencode(params) if raw_query is None else raw_query
+    if params:
+        event["queryStringParameters"] = dict(params)
+    else:
+        event.pop("queryStringParameters", None)
+    return event
+
+
+def body(response: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(response["body"])
+    return loaded
+
+
+def app_logs(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if "_aws" not in line]
+
+
+def emf(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if "_aws" in line]
