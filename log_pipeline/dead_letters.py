@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from log_pipeline.encoding import dumps
+
 FORMAT_VERSION = 1
 KIND_BATCH = "batch"
 KIND_MALFORMED = "malformed"
@@ -64,7 +66,7 @@ def _object_name(record: dict[str, Any]) -> str:
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
-    return orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    return dumps(record, sort_keys=True, newline=True)
 
 
 class S3DeadLetters:

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import random
 import re
 import time
@@ -25,6 +27,7 @@ import orjson
 import requests
 
 from log_pipeline.documents import Action
+from log_pipeline.encoding import dumps
 from log_pipeline.transport import BulkResponse, Transport
 from signals import logs as f
 
@@ -249,7 +252,7 @@ def _fail(chunk: list[Action], reason: str, result: DeliveryResult) -> None:
 def _describe(response: BulkResponse) -> str:
     if response.body is not None:
         error = response.body.get("error", response.body.get("message", response.body))
-        return orjson.dumps(error, default=str).decode()[:300]
+        return dumps(error).decode()[:300]
     return response.text or "(empty body)"
 
 
@@ -324,7 +327,7 @@ def move_offending_fields(action: Action, error: dict[str, Any] | None) -> list[
                 moved = {**earlier, **moved}
         except orjson.JSONDecodeError:
             moved[f.UNMAPPED] = previous
-    doc[f.UNMAPPED] = orjson.dumps(moved, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    doc[f.UNMAPPED] = dumps(moved, sort_keys=True).decode()
     action.mapping_fixed = True
     action.invalidate()
     return sorted(moved)
@@ -347,6 +350,9 @@ def _fits(key: str, value: Any) -> bool:
     return all(_scalar_fits(kind, item) for item in values)
 
 
+_INTEGER_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
 def _scalar_fits(kind: str, value: Any) -> bool:
     if value is None:
         return True
@@ -359,16 +365,17 @@ def _scalar_fits(kind: str, value: Any) -> bool:
     if kind in ("integer", "long", "double"):
         if isinstance(value, bool):
             return False
-        if isinstance(value, int | float):
-            return True
         try:
-            float(value)
-        except (TypeError, ValueError):
+            number = value if isinstance(value, int) else float(value)
+        except (TypeError, ValueError, OverflowError):
             return False
-        return True
+        if isinstance(number, float) and not math.isfinite(number):
+            return False
+        low, high = _INTEGER_RANGES.get(kind, (-math.inf, math.inf))
+        return bool(low <= number <= high)
     if kind == "ip":
-        import ipaddress
-
+        if not isinstance(value, str):
+            return False
         try:
             ipaddress.ip_address(value)
         except ValueError:

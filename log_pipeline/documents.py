@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from log_pipeline.encoding import dumps
 from log_pipeline.parsing import parse_message
 from log_pipeline.subscription import LogEvent, Payload
 from signals import logs as f
@@ -45,7 +46,7 @@ class Action:
                     header = _HEADERS[self.index] = orjson.dumps({"index": {"_index": self.index}}) + b"\n"
             else:
                 header = orjson.dumps({"index": {"_index": self.index, "_id": self.doc_id}}) + b"\n"
-            self._line = header + orjson.dumps(self.doc, default=str, option=orjson.OPT_APPEND_NEWLINE)
+            self._line = header + dumps(self.doc, newline=True)
         return self._line
 
     def invalidate(self) -> None:

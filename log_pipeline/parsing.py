@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from log_pipeline.encoding import dumps
 from signals import logs as f
 
 _FieldMap = dict[str, str]
@@ -185,7 +186,7 @@ def _parse_application(raw: str, obj: dict[str, Any]) -> Parsed:
     elif message is None:
         fields[f.MESSAGE] = raw
     else:
-        fields[f.MESSAGE] = orjson.dumps(message).decode()
+        fields[f.MESSAGE] = dumps(message).decode()
     if f.LOG_LEVEL in fields:
         level = fields[f.LOG_LEVEL]
         if level.__class__ is str and not level.isupper():

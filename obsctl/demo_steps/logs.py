@@ -98,7 +98,7 @@ def run(ctx: DemoContext) -> None:
     shipper = Shipper(config, dead_letters=dead_letters, write=shipper_output.append)
 
     logs = ctx.client("logs")
-    indexed = dead_lettered = received = invocations = 0
+    indexed = dead_lettered = received = emf_skipped = invocations = 0
     for group in (names.function_log_group, names.access_log_group):
         by_stream = read_log_events(logs, group)
         for number, event in enumerate(
@@ -112,10 +112,12 @@ def run(ctx: DemoContext) -> None:
             received += summary["events_received"]
             indexed += summary["docs_indexed"]
             dead_lettered += summary["docs_dead_lettered"]
+            emf_skipped += summary["emf_skipped"]
     _write_shipper_logs(ctx, logs, shipper_output)
     ctx.say(
         f"shipped {received} log events in {invocations} subscription batches: "
-        f"{indexed} documents indexed, {dead_lettered} dead-lettered"
+        f"{indexed} documents indexed, {emf_skipped} EMF lines skipped (CloudWatch makes metrics of them), "
+        f"{dead_lettered} dead-lettered"
     )
     ctx.summary["docs_indexed"] = indexed
     ctx.summary["docs_dead_lettered"] = dead_lettered

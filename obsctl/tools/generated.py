@@ -16,6 +16,7 @@ from pathlib import Path
 GENERATORS: tuple[str, ...] = (
     "obsctl.tools.signal_files",
     "obsctl.tools.terraform",
+    "function.s3_model",
     "log_pipeline.templates",
     "alerts.render",
     "dashboards.render",

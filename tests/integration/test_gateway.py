@@ -207,7 +207,7 @@ def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
     while time.monotonic() < deadline and len(local_stack.xray.segments(exchange.trace_id)) < 2:
         time.sleep(0.05)
     documents = {d["name"]: d for d in local_stack.xray.segments(exchange.trace_id)}
-    assert {"## handler", "S3"} <= set(documents)
-    assert documents["S3"]["parent_id"] == documents["## handler"]["id"]
-    assert documents["S3"]["namespace"] == "aws"
+    assert {"## handler", "s3"} <= set(documents)
+    assert documents["s3"]["parent_id"] == documents["## handler"]["id"]
+    assert documents["s3"]["namespace"] == "aws"
     assert local_stack.xray.rejected == 0

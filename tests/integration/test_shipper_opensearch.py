@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DirectoryDeadLetters, batch_record, read_records
@@ -242,114 +244,174 @@ def test_cli_send_and_replay(node, tmp_path):
     assert list(tmp_path.rglob("*.json")) == []
 
 
-def test_demo_step_ships_the_emulated_log_groups(node, tmp_path):
+@pytest.fixture
+def emulator(local_stack: Any) -> Any:
+    """The session's AWS emulator (moto keeps one state per process, so it is shared, not restarted)."""
+    return local_stack.emulator
+
+
+def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
     from obsctl.demo_steps import logs as logs_step
     from obsctl.demo_steps.context import DemoContext
-    from obsctl.local.emulator import running_emulator
 
-    with running_emulator() as emulator:
-        names = emulator.names
-        logs = emulator.client("logs")
-        tag = uuid.uuid4().hex[:10]
-        api_ids = [f"R{tag}{i:03d}=" for i in range(30)]
-        now = int(time.time() * 1000)
-        function_lines = []
-        for i, api_id in enumerate(api_ids):
-            rid = f"{uuid.uuid4()}"
-            function_lines += [
-                f"START RequestId: {rid} Version: $LATEST\n",
-                json.dumps(
-                    {
-                        "level": "INFO",
-                        "message": "request served",
-                        "service": "objects-api",
-                        "function_request_id": rid,
-                        "correlation_id": api_id,
-                        "status": 200,
-                    }
-                ),
-                f"END RequestId: {rid}\n",
-                f"REPORT RequestId: {rid}\tDuration: {10 + i}.5 ms\tBilled Duration: {11 + i} ms\t"
-                "Memory Size: 256 MB\tMax Memory Used: 70 MB\t\n",
-            ]
-        access_lines = [
+    names = emulator.names
+    logs = emulator.client("logs")
+    tag = uuid.uuid4().hex[:10]
+    api_ids = [f"R{tag}{i:03d}=" for i in range(30)]
+    now = int(time.time() * 1000)
+    function_lines = []
+    for i, api_id in enumerate(api_ids):
+        rid = f"{uuid.uuid4()}"
+        function_lines += [
+            f"START RequestId: {rid} Version: $LATEST\n",
             json.dumps(
                 {
-                    "requestId": api_id,
-                    "httpMethod": "GET",
-                    "routeKey": "GET /objects",
-                    "status": "200",
-                    "responseLatency": "12",
+                    "level": "INFO",
+                    "message": "request served",
+                    "service": "objects-api",
+                    "function_request_id": rid,
+                    "correlation_id": api_id,
+                    "status": 200,
                 }
-            )
-            for api_id in api_ids
+            ),
+            f"END RequestId: {rid}\n",
+            f"REPORT RequestId: {rid}\tDuration: {10 + i}.5 ms\tBilled Duration: {11 + i} ms\t"
+            "Memory Size: 256 MB\tMax Memory Used: 70 MB\t\n",
         ]
-        for group, lines in (
-            (names.function_log_group, function_lines),
-            (names.access_log_group, access_lines),
-        ):
-            logs.create_log_stream(logGroupName=group, logStreamName=f"s-{tag}")
-            logs.put_log_events(
-                logGroupName=group,
-                logStreamName=f"s-{tag}",
-                logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
-            )
-        said: list[str] = []
-        ctx = DemoContext(
-            aws_endpoint=emulator.endpoint,
-            api_url="",
-            access_key=emulator.access_key,
-            secret_key=emulator.secret_key,
-            names=names,
-            out_dir=tmp_path,
-            started_at=datetime.now(UTC),
-            opensearch_url=node,
-            say=said.append,
-            request_ids=list(api_ids),
+    access_lines = [
+        json.dumps(
+            {
+                "requestId": api_id,
+                "httpMethod": "GET",
+                "routeKey": "GET /objects",
+                "status": "200",
+                "responseLatency": "12",
+            }
         )
+        for api_id in api_ids
+    ]
+    for group, lines in (
+        (names.function_log_group, function_lines),
+        (names.access_log_group, access_lines),
+    ):
+        logs.create_log_stream(logGroupName=group, logStreamName=f"s-{tag}")
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=f"s-{tag}",
+            logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
+        )
+    said: list[str] = []
+    ctx = DemoContext(
+        aws_endpoint=emulator.endpoint,
+        api_url="",
+        access_key=emulator.access_key,
+        secret_key=emulator.secret_key,
+        names=names,
+        out_dir=tmp_path,
+        started_at=datetime.now(UTC),
+        opensearch_url=node,
+        say=said.append,
+        request_ids=list(api_ids),
+    )
 
+    logs_step.run(ctx)
+
+    # other tests' traffic may be in the shared log groups too: ours is at least all there
+    assert ctx.summary["docs_indexed"] >= len(function_lines) + len(access_lines)
+    assert ctx.summary["docs_dead_lettered"] == 0
+    assert any(line.startswith("curl -s") and api_ids[-1] in line for line in said)
+    shipper_events = logs.filter_log_events(logGroupName=names.shipper_log_group)["events"]
+    assert any('"EventsReceived"' in e["message"] for e in shipper_events)
+    ctx.request_ids.append("never-sent")
+    with pytest.raises(Exception, match="1 request id"):
         logs_step.run(ctx)
 
-        assert ctx.summary["docs_indexed"] == len(function_lines) + len(access_lines)
-        assert ctx.summary["docs_dead_lettered"] == 0
-        assert any(line.startswith("curl -s") and api_ids[-1] in line for line in said)
-        shipper_events = logs.filter_log_events(logGroupName=names.shipper_log_group)["events"]
-        assert any('"EventsReceived"' in e["message"] for e in shipper_events)
-        ctx.request_ids.append("never-sent")
-        with pytest.raises(Exception, match="1 request id"):
-            logs_step.run(ctx)
 
-
-def test_cli_replays_dead_letters_from_s3(node, monkeypatch):
+def test_cli_replays_dead_letters_from_s3(node, monkeypatch, emulator):
     from log_pipeline.dead_letters import S3DeadLetters
-    from obsctl.local.emulator import running_emulator
 
     payload = _fresh("cloudwatch_access_logs.json")
     clean = {k: v for k, v in payload.items() if k != "_tag"}
     source = {k: v for k, v in clean.items() if k != "logEvents"}
-    with running_emulator() as emulator:
-        names = emulator.names
-        s3 = emulator.client("s3")
-        store = S3DeadLetters(s3, names.dead_letter_bucket, names.kms_alias, "dead-letters/")
-        location = store.write(batch_record(source, [(e, "HTTP 429") for e in clean["logEvents"]], "r"))
-        head = s3.head_object(Bucket=names.dead_letter_bucket, Key=location.split("/", 3)[3])
-        assert head["ServerSideEncryption"] == "aws:kms"
-        env = {"AWS_ACCESS_KEY_ID": emulator.access_key, "AWS_SECRET_ACCESS_KEY": emulator.secret_key}
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        replayed = _obsctl(
-            "ship",
-            "replay",
-            f"s3://{names.dead_letter_bucket}/dead-letters/",
-            "--endpoint",
-            node,
-            "--aws-endpoint-url",
-            emulator.endpoint,
-            "--region",
-            names.region,
-            "--delete",
-        )
-        assert replayed.returncode == 0, replayed.stderr
-        assert json.loads(replayed.stdout)["indexed"] == 3
-        assert s3.list_objects_v2(Bucket=names.dead_letter_bucket).get("KeyCount", 0) == 0
+    names = emulator.names
+    s3 = emulator.client("s3")
+    prefix = f"dead-letters/test-{payload['_tag']}/"
+    store = S3DeadLetters(s3, names.dead_letter_bucket, names.kms_alias, prefix)
+    location = store.write(batch_record(source, [(e, "HTTP 429") for e in clean["logEvents"]], "r"))
+    head = s3.head_object(Bucket=names.dead_letter_bucket, Key=location.split("/", 3)[3])
+    assert head["ServerSideEncryption"] == "aws:kms"
+    env = {"AWS_ACCESS_KEY_ID": emulator.access_key, "AWS_SECRET_ACCESS_KEY": emulator.secret_key}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    replayed = _obsctl(
+        "ship",
+        "replay",
+        f"s3://{names.dead_letter_bucket}/{prefix}",
+        "--endpoint",
+        node,
+        "--aws-endpoint-url",
+        emulator.endpoint,
+        "--region",
+        names.region,
+        "--delete",
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["indexed"] == 3
+    assert s3.list_objects_v2(Bucket=names.dead_letter_bucket, Prefix=prefix).get("KeyCount", 0) == 0
     assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+_keys = st.sampled_from(
+    [
+        "level",
+        "message",
+        "status",
+        "cold_start",
+        "function_memory_size",
+        "xray_trace_id",
+        "correlation_id",
+        "requestId",
+        "route",
+        "caller_arn",
+        "location",
+        "service",
+        "free",
+        "a.b",
+    ]
+)
+_access = st.fixed_dictionaries(
+    {"requestId": st.text(max_size=8), "httpMethod": st.text(max_size=5), "routeKey": st.text(max_size=8)},
+    optional={"status": _values, "responseLength": _values, "responseLatency": _values, "sourceIp": _values},
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(_keys, _values, max_size=6) | _access, min_size=1, max_size=20))
+def test_any_json_line_is_indexed_by_the_real_node(node, lines):
+    tag = uuid.uuid4().hex[:12]
+    now = int(time.time() * 1000)
+    payload = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/lambda/prop",
+        "logStream": tag,
+        "subscriptionFilters": ["f"],
+        "logEvents": [
+            {"id": f"{tag}{i:03d}", "timestamp": now, "message": json.dumps(line)}
+            for i, line in enumerate(lines)
+        ],
+    }
+    summary = _ship(node, payload)
+    assert summary["docs_dead_lettered"] == 0
+    assert summary["docs_indexed"] == len(lines)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "obs-platform-data-123456789012"
 REGION = "eu-west-1"
@@ -51,3 +53,30 @@ def app_logs(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def emf(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [line for line in lines if "_aws" in line]
+
+
+class _Raw:
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+    def stream(self, **_: Any) -> Any:
+        yield self.payload
+
+
+def make_s3_fail(status: int, code: str) -> None:
+    """Answer the function's next S3 calls the way S3 does when it fails (XML error body)."""
+    payload = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>injected</Message>'
+        f"<RequestId>FAULT123</RequestId></Error>"
+    ).encode()
+
+    def respond(request: Any, **_: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/xml"
+        return AWSResponse(request.url, status, headers, _Raw(payload))
+
+    from function import app
+
+    events = app.runtime().s3.meta.events
+    events.unregister("before-send.s3.ListObjectsV2", unique_id="injected-s3-fault")
+    events.register("before-send.s3.ListObjectsV2", respond, unique_id="injected-s3-fault")  # type: ignore[arg-type]

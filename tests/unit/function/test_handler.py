@@ -7,7 +7,6 @@ import socket
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from function import app
 from function.config import ConfigError
@@ -15,7 +14,7 @@ from function.errors import RETRY_AFTER_SECONDS
 from signals import logs, metrics
 from signals.services import API_SERVICE
 
-from .support import BUCKET, LambdaContext, app_logs, body, emf, list_event, load_event
+from .support import BUCKET, LambdaContext, app_logs, body, emf, list_event, load_event, make_s3_fail
 
 REQUEST_ID = "CmHeQiWdjoEEJlw="  # requestContext.requestId of tests/events/apigw_list_objects.json
 CALLER_ARN = "arn:aws:iam::123456789012:user/sre-alice"
@@ -24,31 +23,6 @@ CALLER_ARN = "arn:aws:iam::123456789012:user/sre-alice"
 def put_objects(s3: Any, keys: list[str]) -> None:
     for key in keys:
         s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
-
-
-class _Raw:
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-
-    def stream(self, **_: Any) -> Any:
-        yield self.payload
-
-
-def make_s3_fail(status: int, code: str) -> None:
-    """Answer the function's next S3 calls the way S3 does when it fails (XML error body)."""
-    payload = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>injected</Message>'
-        f"<RequestId>FAULT123</RequestId></Error>"
-    ).encode()
-
-    def respond(request: Any, **_: Any) -> AWSResponse:
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/xml"
-        return AWSResponse(request.url, status, headers, _Raw(payload))
-
-    events = app.runtime().s3.meta.events
-    events.unregister("before-send.s3.ListObjectsV2", unique_id="injected-s3-fault")
-    events.register("before-send.s3.ListObjectsV2", respond, unique_id="injected-s3-fault")  # type: ignore[arg-type]
 
 
 def test_walks_250_objects_with_limit_7_each_key_once(s3, invoke):
@@ -373,3 +347,23 @@ def test_subsegments_reach_the_xray_daemon(s3, invoke, monkeypatch):
     assert s3_doc["aws"]["bucket_name"] == BUCKET
     assert s3_doc["http"]["response"]["status"] == 200
     assert s3_doc["start_time"] <= s3_doc["end_time"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"prefix": "a" * 1024},
+        {"prefix": "é" * 512},
+        {"prefix": "日本/ü ~!*'();:@&=+$,?#[]"},
+        {"prefix": ""},
+        {"limit": "1"},
+        {"limit": "1000"},
+        {"limit": "0100"},
+    ],
+)
+def test_boundary_values_are_accepted(s3, invoke, params):
+    put_objects(s3, ["日本/ü ~!*'();:@&=+$,?#[]/x"])
+    response, _ = invoke(list_event(params))
+    assert response["statusCode"] == 200, body(response)
+    if params.get("prefix", "").startswith("日本"):
+        assert [item["key"] for item in body(response)["items"]] == ["日本/ü ~!*'();:@&=+$,?#[]/x"]

@@ -14,8 +14,7 @@ from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from function import errors, params
 from function.pagination import MAX_TOKEN_CHARS
 
-from .support import BUCKET, body, list_event, load_event
-from .test_handler import make_s3_fail
+from .support import BUCKET, body, list_event, load_event, make_s3_fail
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "function" / "openapi.yaml"
 

@@ -55,13 +55,27 @@ def test_client_uses_the_bundle_when_versions_match(s3):
     assert client.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
 
 
-def test_mismatched_bundle_falls_back_to_botocore_data(s3, tmp_path, caplog):
+def test_mismatched_bundle_falls_back_to_botocore_data(s3, tmp_path):
+    import logging
+
     from function.config import load_config
     from function.listing import bundle_matches, create_s3_client
 
-    (tmp_path / "bundle.json").write_text('{"botocore_version": "0.0.1"}')
-    assert not bundle_matches(str(tmp_path))
-    assert "0.0.1" in caplog.text
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect()
+    logging.getLogger("function.listing").addHandler(handler)
+    try:
+        (tmp_path / "bundle.json").write_text('{"botocore_version": "0.0.1"}')
+        assert not bundle_matches(str(tmp_path))
+    finally:
+        logging.getLogger("function.listing").removeHandler(handler)
+    (warning,) = records
+    assert warning.levelno == logging.WARNING and "0.0.1" in warning.getMessage()
     # The directory has no models at all: a working client proves botocore's own data was used.
     client = create_s3_client(load_config(_environ()), data_dir=str(tmp_path))
     s3.put_object(Bucket=BUCKET, Key="k", Body=b"v")

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from log_pipeline.documents import build_batch
+from log_pipeline.encoding import dumps
 from log_pipeline.parsing import parse_message
 from signals import logs as f
 
@@ -211,6 +212,18 @@ def test_no_json_object_crashes_the_parser(obj):
     parsed = parse_message(json.dumps(obj))
     assert parsed.kind in f.EVENT_KINDS
     assert isinstance(parsed.fields[f.MESSAGE], str)
+    assert dumps(parsed.fields, newline=True).endswith(b"\n")
+
+
+def test_integers_beyond_64_bits_still_encode():
+    # orjson refuses to encode them (Python ints from the parser, a label, a moved value)
+    assert (
+        dumps({"x": 2**70, "y": [-(2**80)]}, newline=True)
+        == b'{"x":1180591620717411303424,"y":[-1208925819614629174706176]}\n'
+    )
+    parsed = parse_message(json.dumps({"message": 2**70, "level": "INFO", "big": -(2**80)}))
+    assert isinstance(parsed.fields[f.MESSAGE], str)
+    assert json.loads(dumps(parsed.fields)) == json.loads(json.dumps(parsed.fields))
 
 
 @settings(max_examples=100, deadline=None)
