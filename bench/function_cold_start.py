@@ -198,7 +198,10 @@ def run(rounds: int = ROUNDS, python: str = sys.executable) -> dict[str, Any]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         s3 = boto3.client(
-            "s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+            "s3",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
             aws_secret_access_key="testing",  # noqa: S106 - the emulator's fixed credentials
         )
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})

@@ -79,7 +79,8 @@ def bundle_matches(data_dir: str) -> bool:
         return True
     logging.getLogger(__name__).warning(
         "S3 data bundle is for botocore %s, running %s: using botocore's own data (slower start)",
-        rendered_from, botocore.__version__,
+        rendered_from,
+        botocore.__version__,
     )
     return False
 

@@ -19,9 +19,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+Handler = Callable[[dict[str, Any], Any], Any]
 
 
 class _StdoutCapture(io.TextIOBase):
@@ -120,7 +123,7 @@ class LocalFunction:
     memory_mb: int = 256
     timeout_s: float = 10.0
     environment: dict[str, str] = field(default_factory=dict)
-    _handler: Callable[[dict[str, Any], Any], Any] | None = None
+    _handler: Handler | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     log_stream: str = ""
 
@@ -138,41 +141,42 @@ class LocalFunction:
     def invoke(self, event: dict[str, Any]) -> Invocation:
         capture = install_capture()
         with self._lock:
-            init_ms: float | None = None
-            init_lines = ""
-            if self._handler is None:
-                os.environ.update(self._runtime_env())
-                _forget_package(self.handler_path)
-                capture.begin()
-                started = time.perf_counter()
-                module_name, _, attribute = self.handler_path.partition(":")
-                self._handler = getattr(importlib.import_module(module_name), attribute)
-                init_ms = (time.perf_counter() - started) * 1000
-                init_lines = capture.end()
             request_id = str(uuid.uuid4())
             trace_id = _new_trace_id()
-            os.environ["_X_AMZN_TRACE_ID"] = f"Root={trace_id};Parent={secrets.token_hex(8)};Sampled=1"
-            context = LambdaContext(
-                function_name=self.function_name,
-                memory_limit_in_mb=self.memory_mb,
-                invoked_function_arn=self.arn,
-                aws_request_id=request_id,
-                log_group_name=self.log_group,
-                log_stream_name=self.log_stream,
-                deadline=time.monotonic() + self.timeout_s,
-            )
-            lines = _split_lines(init_lines)
-            lines.append(f"START RequestId: {request_id} Version: $LATEST")
-            capture.begin()
-            started = time.perf_counter()
-            error: BaseException | None = None
-            result: Any = None
-            try:
-                result = self._handler(event, context)
-            except Exception as exc:  # the runtime reports any handler failure; so do we
-                error = exc
-            duration_ms = (time.perf_counter() - started) * 1000
-            lines.extend(_split_lines(capture.end()))
+            environment = {
+                **self._runtime_env(),
+                "_X_AMZN_TRACE_ID": f"Root={trace_id};Parent={secrets.token_hex(8)};Sampled=1",
+            }
+            with _scoped_environ(environment):
+                init_ms: float | None = None
+                init_lines = ""
+                if self._handler is None:
+                    capture.begin()
+                    started = time.perf_counter()
+                    self._handler = _fresh_import(self.handler_path)
+                    init_ms = (time.perf_counter() - started) * 1000
+                    init_lines = capture.end()
+                context = LambdaContext(
+                    function_name=self.function_name,
+                    memory_limit_in_mb=self.memory_mb,
+                    invoked_function_arn=self.arn,
+                    aws_request_id=request_id,
+                    log_group_name=self.log_group,
+                    log_stream_name=self.log_stream,
+                    deadline=time.monotonic() + self.timeout_s,
+                )
+                lines = _split_lines(init_lines)
+                lines.append(f"START RequestId: {request_id} Version: $LATEST")
+                capture.begin()
+                started = time.perf_counter()
+                error: BaseException | None = None
+                result: Any = None
+                try:
+                    result = self._handler(event, context)
+                except Exception as exc:  # the runtime reports any handler failure; so do we
+                    error = exc
+                duration_ms = (time.perf_counter() - started) * 1000
+                lines.extend(_split_lines(capture.end()))
             if error is not None:
                 lines.append(_runtime_error_line(error))
             lines.append(f"END RequestId: {request_id}")
@@ -195,12 +199,43 @@ class LocalFunction:
         return env
 
 
-def _forget_package(handler_path: str) -> None:
-    """A new execution environment imports the handler's package afresh (a real cold start), so it
-    reads this environment's configuration rather than a previous one's."""
-    package = handler_path.partition(":")[0].split(".")[0]
-    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+@contextmanager
+def _scoped_environ(values: dict[str, str]) -> Iterator[None]:
+    """The function's environment exists while it runs, and does not leak into the host process."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _fresh_import(handler_path: str) -> Handler:
+    """Import the handler's package afresh, as a new execution environment does (a real cold start,
+    reading this environment's configuration), without disturbing modules the host already holds."""
+    module_name, _, attribute = handler_path.partition(":")
+    package = module_name.split(".")[0]
+
+    def owned(name: str) -> bool:
+        return name == package or name.startswith(package + ".")
+
+    previous = {name: module for name, module in sys.modules.items() if owned(name)}
+    for name in previous:
         del sys.modules[name]
+    try:
+        handler: Callable[[dict[str, Any], Any], Any] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+    finally:
+        if previous:
+            for name in [m for m in sys.modules if owned(m)]:
+                del sys.modules[name]
+            sys.modules.update(previous)
+    return handler
 
 
 def _split_lines(text: str) -> list[str]:

@@ -11,7 +11,7 @@ authorization answers 403 (documented in the spec); requests the generator sends
 ``Authorization`` header still go out unsigned and must get that documented 403. Likewise
 ``unsupported_method`` expects 405 for an undeclared method, where an HTTP API without a matching
 route answers 404 ``{"message": "Not Found"}``; those requests are still sent and checked as server
-errors. TRACE and QUERY are not sent: the local gateway (``http.server``) has no handler for them.
+errors. QUERY is not sent: the local gateway (``http.server``) has no handler for it.
 """
 
 from __future__ import annotations
@@ -48,15 +48,20 @@ class SigV4(requests.auth.AuthBase):
         unsigned = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         request.headers.update(
             sign(
-                str(request.method), str(request.url), unsigned, body,
-                self.api.access_key, self.api.secret_key, self.api.region,
+                str(request.method),
+                str(request.url),
+                unsigned,
+                body,
+                self.api.access_key,
+                self.api.secret_key,
+                self.api.region,
             )
         )
         return request
 
 
 EXCLUDED_CHECKS = [positive_data_acceptance, missing_required_header, unsupported_method]
-UNEXPECTED_METHODS = {"post", "put", "patch", "delete", "options"}
+UNEXPECTED_METHODS = {"post", "put", "patch", "delete", "options", "trace"}
 
 schema = schemathesis.openapi.from_path(SPEC)
 schema.config.phases.coverage.unexpected_methods = UNEXPECTED_METHODS

@@ -16,8 +16,14 @@ from .support import BUCKET, REGION, SECRET, LambdaContext
 @pytest.fixture
 def function_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The environment Lambda and Terraform give the function (no emulator endpoint: moto in-process)."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "_X_AMZN_TRACE_ID",
-                 "AWS_XRAY_DAEMON_ADDRESS", "POWERTOOLS_LOGGER_SAMPLE_RATE"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_PROFILE",
+        "_X_AMZN_TRACE_ID",
+        "AWS_XRAY_DAEMON_ADDRESS",
+        "POWERTOOLS_LOGGER_SAMPLE_RATE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)

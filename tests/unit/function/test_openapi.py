@@ -67,7 +67,9 @@ def test_parameters_match_the_implementation(spec):
     assert all(parameter["in"] == "query" for parameter in documented.values())
     limit = documented[params.PARAM_LIMIT]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (
-        params.MIN_LIMIT, params.MAX_LIMIT, params.DEFAULT_LIMIT,
+        params.MIN_LIMIT,
+        params.MAX_LIMIT,
+        params.DEFAULT_LIMIT,
     )
     assert documented[params.PARAM_PREFIX]["schema"]["maxLength"] == params.MAX_PREFIX_BYTES
     assert documented[params.PARAM_NEXT_TOKEN]["schema"]["maxLength"] == MAX_TOKEN_CHARS

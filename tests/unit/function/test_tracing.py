@@ -92,8 +92,10 @@ def test_missing_daemon_never_fails():
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there any more: the kernel answers with ICMP unreachable
     emitter = XRayEmitter.from_environ(
-        {"_X_AMZN_TRACE_ID": f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1",
-         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}"}
+        {
+            "_X_AMZN_TRACE_ID": f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1",
+            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
+        }
     )
     assert emitter.active
     segments = [emitter.begin("## handler") for _ in range(3)]
