@@ -12,6 +12,7 @@ import importlib
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,11 +22,10 @@ from obsctl.demo_steps.context import DemoContext, SimClock
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("API traffic", "obsctl.demo_steps.traffic"),
+    ("an incident and its alerts", "obsctl.demo_steps.alerts"),
     ("log shipping into OpenSearch", "obsctl.demo_steps.logs"),
-    ("alerting", "obsctl.demo_steps.alerts"),
     ("dashboards", "obsctl.demo_steps.dashboards"),
 )
-NEEDS_OPENSEARCH = "obsctl.demo_steps.logs"
 
 
 def _printer(prefix: str) -> Callable[[str], None]:
@@ -57,6 +57,7 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
                 region=stack.names.region,
             )
             body = response.json()
+            ctx.request_ids.append(response.request_id)
             return response.status, body if isinstance(body, dict) else {"body": body}, response.request_id
 
         ctx = DemoContext(
@@ -72,23 +73,23 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
             clock=clock,
         )
         print(f"  API {stack.url}, emulator {stack.emulator.endpoint}", flush=True)
+        if only is None or "logs" in only:
+            from obsctl.local.opensearch import opensearch_session
+
+            print("starting OpenSearch (a real node on 127.0.0.1; a first run resolves Maven artifacts) ...")
+            ctx.opensearch_url = cleanup.enter_context(opensearch_session())
+            print(f"  OpenSearch {ctx.opensearch_url}", flush=True)
         for number, (title, module_name) in enumerate(STEPS, start=1):
             if only is not None and module_name.rsplit(".", 1)[-1] not in only:
                 continue
             print(f"[{number}/{len(STEPS)}] {title}", flush=True)
-            if module_name == NEEDS_OPENSEARCH and ctx.opensearch_url is None:
-                from obsctl.local.opensearch import opensearch_session
-
-                ctx.say = _printer("·")
-                ctx.say(
-                    "starting OpenSearch (a real node on 127.0.0.1; first run resolves Maven artifacts) ..."
-                )
-                ctx.opensearch_url = cleanup.enter_context(opensearch_session())
-                ctx.say(f"OpenSearch at {ctx.opensearch_url}")
             ctx.say = _printer("·")
             step_started = time.perf_counter()
             importlib.import_module(module_name).run(ctx)
             ctx.say(f"done in {time.perf_counter() - step_started:.1f} s")
+        statuses = Counter(exchange.status for exchange in stack.gateway.exchanges)
+        ctx.summary["requests"] = sum(statuses.values())
+        ctx.summary["responses"] = {str(code): count for code, count in sorted(statuses.items())}
         ctx.summary["log_events"] = stack.gateway.log_events_written
         ctx.summary["trace_segments"] = stack.xray.segment_count
     ctx.summary["duration_seconds"] = round(time.perf_counter() - started, 1)

@@ -54,7 +54,8 @@ class DemoContext:
     """API request ids the traffic step sent (the log step checks each is searchable)."""
     send: Callable[[str, str], tuple[int, dict[str, Any], str]] | None = None
     """``send(method, path_and_query)`` -> (status, json body, API request id): a SigV4-signed call
-    through the local gateway (the whole path: auth, handler, logs, metrics)."""
+    through the local gateway (the whole path: auth, handler, logs, metrics). Its request id is
+    appended to ``request_ids``."""
     set_s3_fault: Callable[[str | None], None] | None = None
     """Inject an S3 fault into the function's next calls: ``"error"`` (500s), ``"throttle"`` (503s),
     or None to clear. Used to stage incidents."""

@@ -121,6 +121,7 @@ def run(ctx: DemoContext) -> None:
     )
     ctx.summary["docs_indexed"] = indexed
     ctx.summary["docs_dead_lettered"] = dead_lettered
+    ctx.summary["emf_lines_skipped"] = emf_skipped
 
     missing = find_missing_request_ids(url, ctx.request_ids)
     if missing:

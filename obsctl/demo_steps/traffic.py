@@ -29,9 +29,8 @@ def run(ctx: DemoContext) -> None:
     statuses: Counter[int] = Counter()
 
     def send(path: str) -> tuple[int, dict[str, Any]]:
-        status, body, request_id = ctx.send("GET", path)  # type: ignore[misc]
+        status, body, _request_id = ctx.send("GET", path)  # type: ignore[misc]
         statuses[status] += 1
-        ctx.request_ids.append(request_id)
         return status, body
 
     # 1. Page through every object.
@@ -73,8 +72,9 @@ def run(ctx: DemoContext) -> None:
             raise DemoCheckFailed(f"{label}: expected 403, got {status}")
         ctx.say(f"403 for {label}: {body.get('message')}")
 
-    ctx.summary["requests"] = sum(statuses.values())
-    ctx.summary["responses"] = {str(code): count for code, count in sorted(statuses.items())}
+    ctx.say(
+        f"{sum(statuses.values())} requests: " + ", ".join(f"{n}x {c}" for c, n in sorted(statuses.items()))
+    )
     ctx.summary["objects_listed"] = len(seen)
 
 

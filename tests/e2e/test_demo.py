@@ -34,7 +34,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, opensearch_url: str) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # Then it showed its progress, step by step, and a query to paste
-    for step in ("[1/4] API traffic", "[2/4] log shipping", "[3/4] alerting", "[4/4] dashboards"):
+    for step in ("[1/4] API traffic", "[2/4] an incident", "[3/4] log shipping", "[4/4] dashboards"):
         assert step in result.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
     # and every step reported what it did
@@ -44,7 +44,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, opensearch_url: str) -> None:
     assert summary["responses"]["400"] == 6
     assert summary["responses"]["403"] == 4
     assert summary["log_events"] > summary["requests"]
-    assert summary["docs_indexed"] > summary["requests"]
+    # every log line became a document, except the EMF lines (CloudWatch makes metrics of those)
+    assert summary["docs_indexed"] + summary["emf_lines_skipped"] >= summary["log_events"]
     assert summary["docs_dead_lettered"] == 0
     assert summary["trace_segments"] > 0
     # the staged S3 outage fired the API's 5xx alarm and paged once through the incident composite
