@@ -14,6 +14,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from obsctl.demo_steps.context import DemoContext
@@ -182,3 +183,8 @@ def _write_shipper_logs(ctx: DemoContext, logs: Any, lines: list[str]) -> None:
 
     for batch in batch_events(events):  # type: ignore[arg-type]
         logs.put_log_events(logGroupName=ctx.names.shipper_log_group, logStreamName=stream, logEvents=batch)
+    from alerts.model import Var
+    from obsctl.local.metric_filters import apply_metric_filters
+
+    timestamp = ctx.clock.now() if ctx.clock else datetime.now(UTC)
+    apply_metric_filters(ctx.client("cloudwatch"), Var.SHIPPER_LOG_GROUP, lines, timestamp)

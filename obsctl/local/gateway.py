@@ -28,9 +28,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from alerts.model import Var
 from obsctl import sigv4
 from obsctl.local.emulator import Emulator
 from obsctl.local.lambda_runtime import Invocation, LocalFunction
+from obsctl.local.metric_filters import apply_metric_filters
 from signals import logs as fields
 from signals import metrics as m
 from signals.services import API_ROUTE_KEY
@@ -409,6 +411,7 @@ class LocalGateway:
         )
         for namespace, datum in emf_metric_data(invocation.log_lines, now):
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=[datum])
+        apply_metric_filters(cloudwatch, Var.FUNCTION_LOG_GROUP, invocation.log_lines, now)
 
 
 def emf_metric_data(lines: list[str], timestamp: datetime) -> list[tuple[str, dict[str, Any]]]:

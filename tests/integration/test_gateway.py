@@ -120,6 +120,9 @@ def test_s3_failure_is_fixed_500_with_request_id(local_stack: LocalStack) -> Non
         local_stack.proxy.set_fault(None)
     assert response.status == 500
     assert response.json() == {"error": "internal_error", "request_id": response.request_id}
+    # and the catalog's metric filter counted the function's ERROR line, as CloudWatch Logs would
+    listed = local_stack.emulator.client("cloudwatch").list_metrics(Namespace=m.LOG_METRIC_NAMESPACE)["Metrics"]
+    assert {x["MetricName"] for x in listed} == {m.LOGMETRIC_APP_ERRORS}
 
 
 def test_logs_reach_cloudwatch_logs(local_stack: LocalStack) -> None:
