@@ -18,15 +18,17 @@ import math
 import random
 import re
 import time
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import orjson
 import requests
 
-from log_pipeline.documents import Action
+from log_pipeline.documents import Action, Batch
 from log_pipeline.encoding import dumps
 from log_pipeline.transport import BulkResponse, Transport
 from signals import logs as f
@@ -106,8 +108,51 @@ def chunk_actions(actions: Sequence[Action], max_bytes: int, max_docs: int) -> I
         yield chunk
 
 
+def chunk_bounds(batch: Batch, max_bytes: int, max_docs: int) -> Iterator[tuple[int, int]]:
+    """``chunk_actions`` for an encoded batch: (start, stop) document ranges, same grouping.
+
+    Greedy like ``chunk_actions`` (a document joins the chunk while the chunk stays within both
+    limits; a lone oversize document is a chunk of its own), on cumulative sizes with bisection
+    instead of a Python step per document.
+    """
+    parts = batch.parts
+    count = len(parts) // 2
+    ends = list(accumulate(map(len, parts)))[1::2]  # bytes up to the end of each document
+    start = 0
+    while start < count:
+        base = ends[start - 1] if start else 0
+        stop = bisect_right(ends, base + max_bytes, start, min(count, start + max_docs))
+        stop = max(stop, start + 1)
+        yield start, stop
+        start = stop
+
+
 def bulk_body(chunk: Sequence[Action]) -> bytes:
     return b"".join([action.encoded() for action in chunk])
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Documents ``start`` to ``stop`` of a batch, not yet turned into ``Action`` objects."""
+
+    batch: Batch
+    start: int
+    stop: int
+
+    def actions(self) -> list[Action]:
+        return self.batch.actions_between(self.start, self.stop)
+
+
+_Chunk = list[Action] | _Span
+
+
+def _actions_of(chunk: _Chunk) -> list[Action]:
+    if isinstance(chunk, _Span):
+        actions = chunk.actions()
+        for action in actions:
+            action.sends += 1  # the span was sent once as it is
+        return actions
+    return chunk
 
 
 class Deliverer:
@@ -131,13 +176,30 @@ class Deliverer:
     def deliver(self, actions: Sequence[Action], deadline: float) -> DeliveryResult:
         """Send ``actions``; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP trouble."""
         result = DeliveryResult()
-        pending = list(actions)
+        chunks = deque[_Chunk](chunk_actions(actions, self._limits.max_bytes, self._limits.max_docs))
+        transient, fixed = self._send_round(chunks, deadline, result)
+        self._retry(transient, fixed, deadline, result)
+        return result
+
+    def deliver_batch(self, batch: Batch, deadline: float) -> DeliveryResult:
+        """``deliver`` for a whole encoded batch: its bodies are joined from the encoded lines, and
+        ``Action`` objects are only built for documents that were not indexed at the first send."""
+        result = DeliveryResult()
+        limits = self._limits
+        chunks = deque[_Chunk](
+            _Span(batch, start, stop) for start, stop in chunk_bounds(batch, limits.max_bytes, limits.max_docs)
+        )
+        transient, fixed = self._send_round(chunks, deadline, result)
+        self._retry(transient, fixed, deadline, result)
+        return result
+
+    def _retry(self, transient: list[Action], fixed: list[Action], deadline: float, result: DeliveryResult) -> None:
+        """Resend what can succeed (after a backoff when it failed for a transient reason)."""
         attempt = 0
-        while pending:
-            transient, fixed = self._send_round(pending, deadline, result)
+        while True:
             pending = transient + fixed
             if not pending:
-                break
+                return
             result.retried += len(pending)
             if transient:
                 attempt += 1
@@ -146,48 +208,61 @@ class Deliverer:
                 if self._clock() + delay + MIN_REQUEST_S >= deadline:
                     result.retried -= len(pending)
                     self._give_up(pending, f"deadline reached after {attempt} attempt(s)", result)
-                    break
+                    return
                 self._sleep(delay)
-        return result
+            chunks = deque[_Chunk](chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs))
+            transient, fixed = self._send_round(chunks, deadline, result)
 
     def _send_round(
-        self, pending: list[Action], deadline: float, result: DeliveryResult
+        self, queue: deque[_Chunk], deadline: float, result: DeliveryResult
     ) -> tuple[list[Action], list[Action]]:
         transient: list[Action] = []
         fixed: list[Action] = []
-        queue = deque(chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs))
         while queue:
             chunk = queue.popleft()
             remaining = deadline - self._clock()
             if remaining < MIN_REQUEST_S:
-                rest = chunk + [action for later in queue for action in later]
+                rest = [action for later in (chunk, *queue) for action in _actions_of(later)]
                 self._give_up(rest, "deadline reached before sending", result)
                 return transient, fixed
-            body = bulk_body(chunk)
-            for action in chunk:
-                action.sends += 1
+            if isinstance(chunk, _Span):
+                parts = chunk.batch.parts
+                body = b"".join(parts[2 * chunk.start : 2 * chunk.stop])
+                size = chunk.stop - chunk.start
+            else:
+                body = bulk_body(chunk)
+                size = len(chunk)
+                for action in chunk:
+                    action.sends += 1
+            timeout = min(self._limits.max_request_timeout_s, remaining)
             try:
-                response = self._transport.post_bulk(body, min(self._limits.max_request_timeout_s, remaining))
+                response = self._transport.post_bulk(body, timeout)
             except requests.Timeout:
-                _mark(chunk, f"timeout after {min(self._limits.max_request_timeout_s, remaining):.2f}s")
-                transient.extend(chunk)
+                actions = _actions_of(chunk)
+                _mark(actions, f"timeout after {timeout:.2f}s")
+                transient.extend(actions)
                 continue
             except requests.RequestException as exc:
-                _mark(chunk, f"connection error: {type(exc).__name__}")
-                transient.extend(chunk)
+                actions = _actions_of(chunk)
+                _mark(actions, f"connection error: {type(exc).__name__}")
+                transient.extend(actions)
                 continue
             result.bulk_requests += 1
             result.bulk_bytes += len(body)
             result.max_request_bytes = max(result.max_request_bytes, len(body))
-            if response.status == 413:
-                if len(chunk) > 1:
-                    middle = len(chunk) // 2
-                    queue.appendleft(chunk[middle:])
-                    queue.appendleft(chunk[:middle])
-                else:
-                    _fail(chunk, f"HTTP 413: single document of {len(body)} bytes is too large", result)
+            if _all_indexed(response, size):
+                result.indexed += size
                 continue
-            self._read_items(chunk, response, result, transient, fixed)
+            actions = _actions_of(chunk)
+            if response.status == 413:
+                if len(actions) > 1:
+                    middle = len(actions) // 2
+                    queue.appendleft(actions[middle:])
+                    queue.appendleft(actions[:middle])
+                else:
+                    _fail(actions, f"HTTP 413: single document of {len(body)} bytes is too large", result)
+                continue
+            self._read_items(actions, response, result, transient, fixed)
         return transient, fixed
 
     def _read_items(
@@ -212,9 +287,6 @@ class Deliverer:
             transient.extend(chunk)
             return
         assert response.body is not None
-        if response.body.get("errors") is False:
-            result.indexed += len(chunk)
-            return
         for action, item in zip(chunk, items, strict=True):
             outcome = _item_outcome(item)
             item_status, error = outcome
@@ -237,6 +309,18 @@ class Deliverer:
         for action in actions:
             reason = f"{why}; last error: {action.last_error}" if action.last_error else why
             result.failed.append(Failure(action, reason))
+
+
+def _all_indexed(response: BulkResponse, count: int) -> bool:
+    """A 2xx response with ``"errors": false`` and one item per document: nothing to walk.
+
+    OpenSearch sets ``errors`` to true as soon as one item failed, so with ``false`` every item
+    succeeded; the items are still counted against the documents sent.
+    """
+    if response.status >= 300 or response.body is None:
+        return False
+    items = response.body.get("items")
+    return response.body.get("errors") is False and isinstance(items, list) and len(items) == count
 
 
 def _mark(chunk: list[Action], reason: str) -> None:

@@ -19,6 +19,8 @@ from log_pipeline.encoding import dumps
 from signals import logs as f
 
 _FieldMap = dict[str, str]
+_Result = tuple[str, dict[str, Any], bool]
+"""(event.kind, fields, emf): what ``Parsed`` holds, as a plain tuple for the hot path."""
 
 
 class Parsed(NamedTuple):
@@ -111,6 +113,7 @@ _PLATFORM_TEXT_PREFIXES = (
     "EXTENSION ",
     "TELEMETRY ",
 )
+_TIMEOUT_MARKER = " Task timed out after "
 _RUNTIME_LINE = re.compile(r"\[([A-Z]+)\]\t(\S+)\t([0-9a-f-]{36})\t(.*)", re.DOTALL)
 _TIMEOUT_LINE = re.compile(r"\S+ ([0-9a-f-]{36}) Task timed out after ([0-9.]+) seconds")
 _TRACE_ROOT = re.compile(r"Root=([^;]+)")
@@ -122,15 +125,29 @@ _REPORT_LINE = re.compile(
 )
 
 
+# Names the hot paths use, bound once at import.
+_MESSAGE, _EXTRA, _LOG_LEVEL, _PT_MESSAGE = f.MESSAGE, f.EXTRA, f.LOG_LEVEL, f.PT_MESSAGE
+_APPLICATION, _PLATFORM = f.KIND_APPLICATION, f.KIND_PLATFORM
+_PLATFORM_TYPE, _REQUEST_ID = f.LAMBDA_PLATFORM_TYPE, f.LAMBDA_REQUEST_ID
+_DURATION, _BILLED = f.LAMBDA_DURATION_MS, f.LAMBDA_BILLED_DURATION_MS
+_MEMORY, _MAX_MEMORY = f.LAMBDA_MEMORY_SIZE_MB, f.LAMBDA_MAX_MEMORY_USED_MB
+
+
 def parse_message(message: str) -> Parsed:
     """Classify and parse one message; any text yields a document (plain text in the worst case)."""
+    kind, fields, emf = parse_fields(message)
+    return Parsed(kind, fields, emf)
+
+
+def parse_fields(message: str) -> _Result:
+    """``parse_message`` as a plain tuple: the batch loop's hot path (no NamedTuple per line)."""
     head = message.lstrip()[:1]
     if head == "{":
         try:
             obj = orjson.loads(message)
         except orjson.JSONDecodeError:
             obj = None
-        if isinstance(obj, dict):
+        if obj.__class__ is dict:
             return _parse_json(message, obj)
     elif message.startswith(_PLATFORM_TEXT_PREFIXES):
         return _parse_platform_text(message)
@@ -138,30 +155,32 @@ def parse_message(message: str) -> Parsed:
         match = _RUNTIME_LINE.match(message)
         if match:
             level, _time, request_id, text = match.groups()
-            return Parsed(
-                f.KIND_APPLICATION,
-                {f.MESSAGE: text.rstrip("\n"), f.LOG_LEVEL: level, f.LAMBDA_REQUEST_ID: request_id},
+            return (
+                _APPLICATION,
+                {_MESSAGE: text.rstrip("\n"), f.LOG_LEVEL: level, f.LAMBDA_REQUEST_ID: request_id},
+                False,
             )
-    else:
+    elif _TIMEOUT_MARKER in message:
         timeout = _TIMEOUT_LINE.match(message)
         if timeout:
-            return Parsed(
-                f.KIND_PLATFORM,
+            return (
+                _PLATFORM,
                 {
-                    f.MESSAGE: message,
+                    _MESSAGE: message,
                     f.LAMBDA_REQUEST_ID: timeout.group(1),
                     f.LAMBDA_PLATFORM_TYPE: "timeout",
                     f.LAMBDA_STATUS: "timeout",
                 },
+                False,
             )
-    return Parsed(f.KIND_APPLICATION, {f.MESSAGE: message})
+    return (_APPLICATION, {_MESSAGE: message}, False)
 
 
-def _parse_json(raw: str, obj: dict[str, Any]) -> Parsed:
+def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
     if "_aws" in obj:
         aws = obj["_aws"]
         if isinstance(aws, dict) and "CloudWatchMetrics" in aws:
-            return Parsed(f.KIND_APPLICATION, {f.MESSAGE: raw, f.EXTRA: obj}, emf=True)
+            return (_APPLICATION, {_MESSAGE: raw, _EXTRA: obj}, True)
     if "type" in obj:
         kind = obj["type"]
         if isinstance(kind, str) and kind.startswith("platform.") and isinstance(obj.get("record"), dict):
@@ -171,33 +190,64 @@ def _parse_json(raw: str, obj: dict[str, Any]) -> Parsed:
     return _parse_application(raw, obj)
 
 
-def _parse_application(raw: str, obj: dict[str, Any]) -> Parsed:
+class _AppPlan(NamedTuple):
+    """How to map one shape (key sequence) of application line; lines of a batch share a few shapes."""
+
+    keys: tuple[str, ...]
+    """The application keys present, in ``_APP_ITEMS`` order (popped in that order)."""
+    targets: tuple[str, ...]
+    typed: tuple[str, ...]
+    """Targets present that ``_coerce`` may convert (from strings)."""
+
+
+_APP_PLANS: dict[tuple[str, ...], _AppPlan] = {}
+_APP_PLANS_MAX = 512
+"""Bound on cached shapes (arbitrary JSON lines could otherwise grow the cache without limit)."""
+
+
+def _app_plan(shape: tuple[str, ...]) -> _AppPlan:
+    present = set(shape)
+    items = [(key, target) for key, target in _APP_ITEMS if key in present]
+    targets = tuple(target for _key, target in items)
+    plan = _AppPlan(
+        tuple(key for key, _target in items),
+        targets,
+        tuple(target for target in _APP_TYPED_TARGETS if target in targets),
+    )
+    if len(_APP_PLANS) >= _APP_PLANS_MAX:
+        _APP_PLANS.clear()
+    _APP_PLANS[shape] = plan
+    return plan
+
+
+def _parse_application(raw: str, obj: dict[str, Any]) -> _Result:
     # Hot path (most lines): pop the known keys; what remains are the code's own keys (labels).
-    message = obj.pop(f.PT_MESSAGE, None)
-    fields: dict[str, Any] = {}
-    for key, target in _APP_ITEMS:
-        if key in obj:
-            fields[target] = obj.pop(key)
-    for target in _APP_TYPED_TARGETS:
-        if target in fields and fields[target].__class__ is str:
+    # Fields come in _APP_ITEMS order (a later duplicate target keeps the first one's position,
+    # like successive assignments); the per-shape plan replaces one membership test per key.
+    message = obj.pop(_PT_MESSAGE, None)
+    shape = tuple(obj)
+    plan = _APP_PLANS.get(shape) or _app_plan(shape)
+    fields: dict[str, Any] = dict(zip(plan.targets, map(obj.pop, plan.keys), strict=True))
+    for target in plan.typed:
+        if fields[target].__class__ is str:
             fields[target] = _coerce(target, fields[target])
     if message.__class__ is str:
-        fields[f.MESSAGE] = message
+        fields[_MESSAGE] = message
     elif message is None:
-        fields[f.MESSAGE] = raw
+        fields[_MESSAGE] = raw
     else:
-        fields[f.MESSAGE] = dumps(message).decode()
-    if f.LOG_LEVEL in fields:
-        level = fields[f.LOG_LEVEL]
+        fields[_MESSAGE] = dumps(message).decode()
+    if _LOG_LEVEL in fields:
+        level = fields[_LOG_LEVEL]
         if level.__class__ is str and not level.isupper():
-            fields[f.LOG_LEVEL] = level.upper()
+            fields[_LOG_LEVEL] = level.upper()
     if obj:
-        fields[f.EXTRA] = obj
-    return Parsed(f.KIND_APPLICATION, fields)
+        fields[_EXTRA] = obj
+    return (_APPLICATION, fields, False)
 
 
-def _parse_access(raw: str, obj: dict[str, Any]) -> Parsed:
-    fields: dict[str, Any] = {f.MESSAGE: raw}
+def _parse_access(raw: str, obj: dict[str, Any]) -> _Result:
+    fields: dict[str, Any] = {_MESSAGE: raw}
     labels: dict[str, Any] = {}
     for key, value in obj.items():
         if value == "-" or value is None or value == "":
@@ -208,13 +258,13 @@ def _parse_access(raw: str, obj: dict[str, Any]) -> Parsed:
         else:
             fields[target] = _coerce(target, value)
     if labels:
-        fields[f.EXTRA] = labels
-    return Parsed(f.KIND_ACCESS, fields)
+        fields[_EXTRA] = labels
+    return (f.KIND_ACCESS, fields, False)
 
 
-def _parse_platform_json(raw: str, kind: str, obj: dict[str, Any]) -> Parsed:
+def _parse_platform_json(raw: str, kind: str, obj: dict[str, Any]) -> _Result:
     record: dict[str, Any] = obj["record"]
-    fields: dict[str, Any] = {f.MESSAGE: raw, f.LAMBDA_PLATFORM_TYPE: kind.removeprefix("platform.")}
+    fields: dict[str, Any] = {_MESSAGE: raw, f.LAMBDA_PLATFORM_TYPE: kind.removeprefix("platform.")}
     labels: dict[str, Any] = {}
     for key, value in record.items():
         if key == "requestId" and isinstance(value, str):
@@ -238,31 +288,59 @@ def _parse_platform_json(raw: str, kind: str, obj: dict[str, Any]) -> Parsed:
         else:
             labels[key] = value
     if labels:
-        fields[f.EXTRA] = labels
-    return Parsed(f.KIND_PLATFORM, fields)
+        fields[_EXTRA] = labels
+    return (_PLATFORM, fields, False)
 
 
-def _parse_platform_text(message: str) -> Parsed:
+def _parse_platform_text(message: str) -> _Result:
     line = message.rstrip("\n")
     word, _, rest = line.partition(" ")
-    fields: dict[str, Any] = {f.MESSAGE: message, f.LAMBDA_PLATFORM_TYPE: word.lower()}
+    # Fast paths for the three lines of every invocation build exactly what the general loop
+    # below would (same fields, same order); anything unusual falls through to it.
+    if word == "START" or word == "END":
+        start_end = _START_END_LINE.match(line)
+        if start_end is not None:
+            request_id, version = start_end.groups()
+            fields = {_MESSAGE: message, _PLATFORM_TYPE: word.lower(), _REQUEST_ID: request_id}
+            if version is not None:
+                fields[_EXTRA] = {"version": version}
+            return (_PLATFORM, fields, False)
+    elif word == "REPORT":
+        report = _REPORT_LINE.match(line)
+        if report is not None and ": " not in report.group(6):
+            # The common REPORT shape (no XRAY/Init parts): one regex, fields in the order below.
+            request_id, duration, billed, memory, used, _rest = report.groups()
+            return (
+                _PLATFORM,
+                {
+                    _MESSAGE: message,
+                    _PLATFORM_TYPE: "report",
+                    _REQUEST_ID: request_id,
+                    _DURATION: float(duration),
+                    _BILLED: int(billed),
+                    _MEMORY: int(memory),
+                    _MAX_MEMORY: int(used),
+                },
+                False,
+            )
+    fields: dict[str, Any] = {_MESSAGE: message, _PLATFORM_TYPE: word.lower()}
     labels: dict[str, Any] = {}
     start_end = _START_END_LINE.match(line) if word in ("START", "END") else None
     if start_end is not None:
         # "START RequestId: <id> Version: $LATEST" / "END RequestId: <id>"
         request_id, version = start_end.groups()
-        fields[f.LAMBDA_REQUEST_ID] = request_id
+        fields[_REQUEST_ID] = request_id
         if version is not None:
             labels["version"] = version
     else:
         report = _REPORT_LINE.match(line) if word == "REPORT" else None
         if report is not None:  # the common REPORT shape, in one regex
             request_id, duration, billed, memory, used, rest = report.groups()
-            fields[f.LAMBDA_REQUEST_ID] = request_id
-            fields[f.LAMBDA_DURATION_MS] = float(duration)
-            fields[f.LAMBDA_BILLED_DURATION_MS] = int(billed)
-            fields[f.LAMBDA_MEMORY_SIZE_MB] = int(memory)
-            fields[f.LAMBDA_MAX_MEMORY_USED_MB] = int(used)
+            fields[_REQUEST_ID] = request_id
+            fields[_DURATION] = float(duration)
+            fields[_BILLED] = int(billed)
+            fields[_MEMORY] = int(memory)
+            fields[_MAX_MEMORY] = int(used)
         # REPORT extras and INIT_*: tab-separated "Key: value [unit]" parts
         for part in rest.replace("\n", "\t").split("\t"):
             key, sep, value = part.partition(": ")
@@ -278,8 +356,8 @@ def _parse_platform_text(message: str) -> Parsed:
                 value = value.split(" ", 1)[0]  # drop the unit
             fields[target] = _coerce(target, value)
     if labels:
-        fields[f.EXTRA] = labels
-    return Parsed(f.KIND_PLATFORM, fields)
+        fields[_EXTRA] = labels
+    return (_PLATFORM, fields, False)
 
 
 def _coerce(target: str, value: Any) -> Any:

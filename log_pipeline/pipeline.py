@@ -12,6 +12,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from log_pipeline.config import ShipperConfig
@@ -124,14 +125,14 @@ class Shipper:
         )
         stats.events_received += batch.events_received
         stats.emf_skipped += batch.emf_skipped
-        result = self._deliverer.deliver(batch.actions, deadline)
+        result = self._deliverer.deliver_batch(batch, deadline)
         stats.docs_indexed += result.indexed
         stats.docs_retried += result.retried
         stats.bulk_requests += result.bulk_requests
         stats.bulk_bytes += result.bulk_bytes
         stats.max_request_bytes = max(stats.max_request_bytes, result.max_request_bytes)
         if payload["logEvents"]:
-            oldest = min(event["timestamp"] for event in payload["logEvents"])
+            oldest = min(map(itemgetter("timestamp"), payload["logEvents"]))
             stats.max_ingest_lag_ms = max(stats.max_ingest_lag_ms, int(time.time() * 1000) - oldest)
         if result.failed:
             source = {key: value for key, value in payload.items() if key != "logEvents"}

@@ -4,7 +4,7 @@ region           = "eu-west-1"
 deploy_role_arn  = "arn:aws:iam::123456789012:role/obs-platform-github-deploy"
 admin_role_arn   = "arn:aws:iam::123456789012:role/Admin"
 artifacts_bucket = "obs-platform-artifacts-123456789012"
-runbook_base_url = "https://github.com/OWNER/REPO/blob/main/alerts/runbooks"
+runbook_base_url = "https://github.com/OWNER/REPO/blob/main"
 
 packages = {
   function_key = "lambda/<commit sha>/function.zip"

@@ -177,7 +177,7 @@ variable "grafana_viewer_group_ids" {
 }
 
 variable "runbook_base_url" {
-  description = "Base URL of the runbooks linked from every alarm."
+  description = "Base URL the catalog's runbook paths (e.g. alerts/RUNBOOK.md#slo) are appended to: the repository's blob URL, such as https://github.com/OWNER/REPO/blob/main."
   type        = string
 
   validation {

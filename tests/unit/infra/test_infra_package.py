@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 import zipfile
 from pathlib import Path
 
@@ -98,3 +99,32 @@ def test_the_real_packages_are_the_two_lambdas() -> None:
         ("function.zip", ("function", "signals")),
         ("shipper.zip", ("log_pipeline", "signals")),
     }
+
+
+def test_bytecode_is_compiled_reproducibly_with_task_root_paths(tmp_path: Path) -> None:
+    # Given a source tree with a stale .pyc of its own, and an interpreter to compile with
+    # (the test's own; make package uses python3.12, the runtime's version)
+    root = _layout(tmp_path / "repo")
+    # When the package is built twice with bytecode
+    first = build(SPEC, tmp_path / "a", repo_root=root, bytecode_python=sys.executable)
+    second = build(SPEC, tmp_path / "b", repo_root=root, bytecode_python=sys.executable)
+    # Then the builds are identical, the stale .pyc is gone, and every module has fresh bytecode
+    assert first.read_bytes() == second.read_bytes()
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(first) as archive:
+        names = set(archive.namelist())
+        compiled = archive.read(f"unit/__pycache__/handler.{tag}.pyc")
+    assert "unit/__pycache__/handler.cpython-312.pyc" not in names or tag == "cpython-312"
+    assert {f"unit/__pycache__/__init__.{tag}.pyc", f"signals/__pycache__/__init__.{tag}.pyc"} <= names
+    assert compiled != b"\x00bytecode"
+    # unchecked-hash pyc: flags word = 0b01 (hash-based, not checked), no source mtime inside
+    assert int.from_bytes(compiled[4:8], "little") == 1
+    assert b"/var/task/unit/handler.py" in compiled
+
+
+def test_missing_runtime_interpreter_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from obsctl.tools.package import ENV_BYTECODE_PYTHON, find_bytecode_python
+
+    monkeypatch.setenv(ENV_BYTECODE_PYTHON, "/bin/true")
+    with pytest.raises(PackageError, match=r"is not a python3\.12 interpreter"):
+        find_bytecode_python()
