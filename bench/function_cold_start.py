@@ -27,6 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from signals import config as env
+from signals.metrics import NAMESPACE
+from signals.services import API_SERVICE
+
 ROUNDS = 15
 TARGET_RATIO = 0.6
 OBJECTS = 50
@@ -168,17 +172,17 @@ def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind:
         "LAMBDA_TASK_ROOT": task_root,
         "AWS_LAMBDA_FUNCTION_NAME": "objects-api-bench",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
+        env.ENV_AWS_REGION: REGION,
+        env.ENV_AWS_DEFAULT_REGION: REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_ENDPOINT_URL_S3": endpoint,
-        "BUCKET_NAME": BUCKET,
-        "NEXT_TOKEN_SECRET": "bench-secret-" + "x" * 32,
-        "POWERTOOLS_SERVICE_NAME": "objects-api",
-        "POWERTOOLS_METRICS_NAMESPACE": "ObsPlatform",
-        "_X_AMZN_TRACE_ID": f"Root={TRACE_ROOT};Parent={TRACE_PARENT};Sampled=1",
-        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon_port}",
+        env.ENV_BUCKET_NAME: BUCKET,
+        env.ENV_TOKEN_SECRET: "bench-secret-" + "x" * 32,
+        env.ENV_POWERTOOLS_SERVICE_NAME: API_SERVICE,
+        env.ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+        env.ENV_XRAY_TRACE_ID: f"Root={TRACE_ROOT};Parent={TRACE_PARENT};Sampled=1",
+        env.ENV_XRAY_DAEMON_ADDRESS: f"127.0.0.1:{daemon_port}",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
     }
 

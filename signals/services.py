@@ -12,7 +12,11 @@ PROJECT: Final = "obs-platform"
 """Prefix for resource names (log groups, buckets, alarms) in the local stack and in Terraform."""
 
 API_ROUTE_KEY: Final = "GET /objects"
-"""The one route of the HTTP API."""
+"""The API's route to the function."""
+
+DEFAULT_ROUTE_KEY: Final = "$default"
+"""The catch-all route: also AWS_IAM and also the function (which answers 404 for unknown paths),
+so an unknown path is authenticated before anything answers it."""
 
 GRAFANA_CLOUDWATCH_UID: Final = "obs-platform-cloudwatch"
 """Grafana data source uid of CloudWatch (dashboards and Grafana alert rules reference it)."""

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from obsctl.cli import CliError
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8080"
-LOCAL_REGION = "eu-west-1"
 
 
 def register(sub: Any) -> None:
@@ -38,7 +37,10 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--region",
         default=None,
-        help=f"signing region (default: $AWS_REGION, else {LOCAL_REGION} for the local gateway)",
+        help=(
+            "signing region (default: the local stack's region for a loopback endpoint, "
+            "else $AWS_REGION / $AWS_DEFAULT_REGION)"
+        ),
     )
     parser.add_argument("--data", default=None, help="request body (sent as is)")
     parser.add_argument("--unsigned", action="store_true", help="send without a signature (expect 403)")
@@ -53,17 +55,22 @@ def _is_local(endpoint: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from obsctl import client
+    from obsctl.local.names import LocalNames
     from obsctl.local.stack import caller_credentials
+    from signals import config as env
 
     if not args.path.startswith("/"):
         raise CliError(f"path must start with '/': {args.path!r}")
     endpoint = args.endpoint.rstrip("/")
     local = _is_local(endpoint)
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if region is None:
-        if not local:
-            raise CliError("no region: pass --region or set AWS_REGION")
-        region = LOCAL_REGION
+    if args.region:
+        region = args.region
+    elif local:
+        region = LocalNames().region
+    else:
+        region = os.environ.get(env.ENV_AWS_REGION) or os.environ.get(env.ENV_AWS_DEFAULT_REGION) or ""
+        if not region:
+            raise CliError(f"no region: pass --region or set {env.ENV_AWS_REGION}")
     access_key: str | None = None
     secret_key: str | None = None
     token: str | None = None

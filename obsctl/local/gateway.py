@@ -1,10 +1,11 @@
 """The local HTTP API: API Gateway's IAM auth, payload format 2.0, access logs and metrics.
 
-A request is handled the way an HTTP API with one ``AWS_IAM`` route does it:
+A request is handled the way the deployed HTTP API does it (``infra/modules/http_api``: the route
+``GET /objects`` and a ``$default`` catch-all, both ``AWS_IAM``, both to the function):
 
-1. route match (``GET /objects``), else 404 ``{"message": "Not Found"}``;
+1. route match: ``GET /objects``, anything else ``$default``;
 2. SigV4 verification for ``execute-api`` in the configured region (``obsctl.sigv4``), else 403
-   with API Gateway's message, and the function never runs;
+   with API Gateway's message, and the function never runs (an unknown path too);
 3. a payload-format-2.0 event with ``requestContext.authorizer.iam`` is handed to the real handler
    (:class:`~obsctl.local.lambda_runtime.LocalFunction`), and its response is translated back;
    an unhandled exception becomes 500 ``{"message": "Internal Server Error"}``;
@@ -35,11 +36,11 @@ from obsctl.local.lambda_runtime import Invocation, LocalFunction
 from obsctl.local.metric_filters import apply_metric_filters
 from signals import logs as fields
 from signals import metrics as m
-from signals.services import API_ROUTE_KEY
+from signals.services import API_ROUTE_KEY, DEFAULT_ROUTE_KEY
 
 Clock = Callable[[], datetime]
 ROUTE_METHOD, ROUTE_PATH = API_ROUTE_KEY.split(" ", 1)
-NOT_FOUND = {"message": "Not Found"}
+BAD_REQUEST = {"message": "Bad Request"}
 INTERNAL_ERROR = {"message": "Internal Server Error"}
 
 
@@ -112,11 +113,16 @@ class LocalGateway:
                 return
 
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(
-                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
-                )
+                raw_length = self.headers.get("Content-Length") or "0"
+                if not raw_length.isdigit():
+                    status, headers, payload = 400, {"Content-Type": "application/json"}, _json(BAD_REQUEST)
+                    self.close_connection = True
+                else:
+                    length = int(raw_length)
+                    body = self.rfile.read(length) if length else b""
+                    status, headers, payload = gateway.handle(
+                        self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                    )
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -157,33 +163,30 @@ class LocalGateway:
         invocation: Invocation | None = None
         error_message = "-"
         response_headers: dict[str, str]
-        if method.upper() != ROUTE_METHOD or unquote(raw_path) != ROUTE_PATH:
-            status, response_headers, payload = 404, {}, _json(NOT_FOUND)
-            error_message = NOT_FOUND["message"]
-            route_key = "-"
+        matched = method.upper() == ROUTE_METHOD and unquote(raw_path) == ROUTE_PATH
+        route_key = API_ROUTE_KEY if matched else DEFAULT_ROUTE_KEY
+        # Every route is AWS_IAM: authenticate before anything answers, unknown paths included.
+        try:
+            caller = sigv4.verify(
+                method,
+                raw_path,
+                raw_query,
+                headers,
+                body,
+                self.region,
+                {self.credentials.access_key: (self.credentials.secret_key, self.credentials.caller)},
+            )
+        except sigv4.AuthFailure as failure:
+            status, response_headers, payload = 403, {}, _json({"message": failure.message})
+            error_message = failure.message
         else:
-            route_key = API_ROUTE_KEY
-            try:
-                caller = sigv4.verify(
-                    method,
-                    raw_path,
-                    raw_query,
-                    headers,
-                    body,
-                    self.region,
-                    {self.credentials.access_key: (self.credentials.secret_key, self.credentials.caller)},
-                )
-            except sigv4.AuthFailure as failure:
-                status, response_headers, payload = 403, {}, _json({"message": failure.message})
-                error_message = failure.message
-            else:
-                event = self._event(
-                    method, raw_path, raw_query, headers, body, source_ip, request_id, now, caller
-                )
-                invocation = self.function.invoke(event)
-                status, response_headers, payload = _http_response(invocation)
-                if invocation.error is not None:
-                    error_message = INTERNAL_ERROR["message"]
+            event = self._event(
+                method, route_key, raw_path, raw_query, headers, body, source_ip, request_id, now, caller
+            )
+            invocation = self.function.invoke(event)
+            status, response_headers, payload = _http_response(invocation)
+            if invocation.error is not None:
+                error_message = INTERNAL_ERROR["message"]
         response_headers = {
             "Content-Type": "application/json",
             **response_headers,
@@ -211,6 +214,7 @@ class LocalGateway:
     def _event(
         self,
         method: str,
+        route_key: str,
         raw_path: str,
         raw_query: str,
         headers: dict[str, str],
@@ -231,7 +235,7 @@ class LocalGateway:
         names = self.emulator.names
         event: dict[str, Any] = {
             "version": "2.0",
-            "routeKey": API_ROUTE_KEY,
+            "routeKey": route_key,
             "rawPath": raw_path,
             "rawQueryString": raw_query,
             "headers": lower,
@@ -259,7 +263,7 @@ class LocalGateway:
                     "userAgent": lower.get("user-agent", ""),
                 },
                 "requestId": request_id,
-                "routeKey": API_ROUTE_KEY,
+                "routeKey": route_key,
                 "stage": names.stage,
                 "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "timeEpoch": int(now.timestamp() * 1000),

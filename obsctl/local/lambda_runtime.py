@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from signals import config as env
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -118,6 +120,7 @@ class LocalFunction:
 
     handler_path: str
     function_name: str
+    log_group: str
     region: str
     account_id: str
     memory_mb: int = 256
@@ -134,10 +137,6 @@ class LocalFunction:
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
 
-    @property
-    def log_group(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
     def invoke(self, event: dict[str, Any]) -> Invocation:
         capture = install_capture()
         with self._lock:
@@ -145,7 +144,7 @@ class LocalFunction:
             trace_id = _new_trace_id()
             environment = {
                 **self._runtime_env(),
-                "_X_AMZN_TRACE_ID": f"Root={trace_id};Parent={secrets.token_hex(8)};Sampled=1",
+                env.ENV_XRAY_TRACE_ID: f"Root={trace_id};Parent={secrets.token_hex(8)};Sampled=1",
             }
             with _scoped_environ(environment):
                 init_ms: float | None = None
@@ -184,9 +183,9 @@ class LocalFunction:
             return Invocation(request_id, result, error, lines, duration_ms, init_ms, trace_id)
 
     def _runtime_env(self) -> dict[str, str]:
-        env = {
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
+        variables = {
+            env.ENV_AWS_REGION: self.region,
+            env.ENV_AWS_DEFAULT_REGION: self.region,
             "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
@@ -195,8 +194,8 @@ class LocalFunction:
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
             "LAMBDA_TASK_ROOT": os.getcwd(),
         }
-        env.update(self.environment)
-        return env
+        variables.update(self.environment)
+        return variables
 
 
 @contextmanager

@@ -76,6 +76,7 @@ def start_stack(
         function = LocalFunction(
             handler_path=FUNCTION_HANDLER,
             function_name=names.function_name,
+            log_group=names.function_log_group,
             region=names.region,
             account_id=names.account_id,
             environment={

@@ -6,11 +6,14 @@ fault proxy, the real function, the SigV4 gateway.
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import botocore.auth
 import pytest
@@ -95,11 +98,31 @@ def test_expired_signature_is_refused(local_stack: LocalStack, monkeypatch: pyte
     assert _invocations(local_stack) == before
 
 
-def test_unknown_route_is_404_without_invocation(local_stack: LocalStack) -> None:
+def test_unknown_path_is_authenticated_then_answered_by_the_function(local_stack: LocalStack) -> None:
+    # Like the deployed API: a $default route, AWS_IAM too, to the function
     before = _invocations(local_stack)
-    response = _get(local_stack, "/nothing-here")
-    assert (response.status, response.json()) == (404, {"message": "Not Found"})
+    unsigned = _get(local_stack, "/nothing-here", access_key=None, secret_key=None)
+    assert (unsigned.status, unsigned.json()) == (403, {"message": sigv4.MSG_FORBIDDEN})
     assert _invocations(local_stack) == before
+    signed = _get(local_stack, "/nothing-here")
+    assert signed.status == 404
+    assert signed.json()["error"] == "not_found"
+    assert _invocations(local_stack) == before + 1
+    exchange = next(e for e in local_stack.gateway.exchanges if e.request_id == signed.request_id)
+    assert exchange.invoked
+
+
+def test_bad_content_length_is_400_not_a_hang(local_stack: LocalStack) -> None:
+    parts = urlsplit(local_stack.url)
+    for value in ("abc", "-1"):
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5)
+        connection.putrequest("POST", "/objects")
+        connection.putheader("Content-Length", value)
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 400, value
+        assert json.loads(response.read()) == {"message": "Bad Request"}
+        connection.close()
 
 
 def test_s3_throttling_is_503_with_retry_after(local_stack: LocalStack) -> None:
@@ -121,7 +144,8 @@ def test_s3_failure_is_fixed_500_with_request_id(local_stack: LocalStack) -> Non
     assert response.status == 500
     assert response.json() == {"error": "internal_error", "request_id": response.request_id}
     # and the catalog's metric filter counted the function's ERROR line, as CloudWatch Logs would
-    listed = local_stack.emulator.client("cloudwatch").list_metrics(Namespace=m.LOG_METRIC_NAMESPACE)["Metrics"]
+    cloudwatch = local_stack.emulator.client("cloudwatch")
+    listed = cloudwatch.list_metrics(Namespace=m.LOG_METRIC_NAMESPACE)["Metrics"]
     assert {x["MetricName"] for x in listed} == {m.LOGMETRIC_APP_ERRORS}
 
 
@@ -168,8 +192,11 @@ def test_metrics_reach_cloudwatch(local_stack: LocalStack) -> None:
 
 def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
     # The CLI, in a separate process, as a user would run it.
+    # An exported AWS_REGION (for a deployed API) must not change how the local gateway is signed for.
+    environ = {**os.environ, "AWS_REGION": "us-east-1"}
     result = subprocess.run(
         [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=2", "--endpoint", local_stack.url],
+        env=environ,
         capture_output=True,
         text=True,
         timeout=60,

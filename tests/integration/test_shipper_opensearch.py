@@ -25,6 +25,7 @@ from log_pipeline.replay import replay
 from log_pipeline.subscription import encode_payload
 from log_pipeline.templates import apply_index_templates, index_templates
 from signals import logs as f
+from signals.metrics import SHIPPER_EVENTS_RECEIVED
 
 pytestmark = pytest.mark.integration
 
@@ -321,7 +322,7 @@ def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
     assert ctx.summary["docs_dead_lettered"] == 0
     assert any(line.startswith("curl -s") and api_ids[-1] in line for line in said)
     shipper_events = logs.filter_log_events(logGroupName=names.shipper_log_group)["events"]
-    assert any('"EventsReceived"' in e["message"] for e in shipper_events)
+    assert any(f'"{SHIPPER_EVENTS_RECEIVED}"' in e["message"] for e in shipper_events)
     ctx.request_ids.append("never-sent")
     with pytest.raises(Exception, match="1 request id"):
         logs_step.run(ctx)
