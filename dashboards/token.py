@@ -1,8 +1,10 @@
 """Mint a short-lived Amazon Managed Grafana service-account token for one publish run.
 
-API keys are legacy in Managed Grafana; a workspace service account (Admin role, created once by
-Terraform or the console) gets a token per run with a short time to live, and the token is deleted
-as soon as the run ends, whether it succeeded or not. A leaked token is then useless within minutes.
+API keys are legacy in Managed Grafana; a workspace service account gets a token per run with a
+short time to live, and the token is deleted as soon as the run ends, whether it succeeded or not.
+A leaked token is then useless within minutes. The account has the ADMIN role (created by
+infra/modules/grafana): publishing creates data sources and alerting provisioning objects, which
+Grafana allows admins only; the short life of the token is what bounds that power.
 """
 
 from __future__ import annotations

@@ -54,11 +54,27 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:s3:::${local.prefix_glob}"]
   }
 
+  # CreateKey has no resource-level permissions; with tags (default_tags) it also needs
+  # kms:TagResource, evaluated before the key exists. Both only for keys tagged as ours. The tag
+  # keys are not pinned: operators add their own through var.tags.
   statement {
-    sid       = "CreateKeys"
+    sid       = "CreateTaggedKeys"
     effect    = "Allow"
-    actions   = ["kms:CreateKey", "kms:ListAliases"]
-    resources = ["*"] # CreateKey and ListAliases have no resource-level permissions
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "ListKeyAliases"
+    effect    = "Allow"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"] # ListAliases has no resource-level permissions
   }
 
   # Managing the platform's keys needs no IAM permission: their key policies name this role as an
@@ -257,32 +273,70 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.prefix_glob}"]
   }
 
+  # OpenSearch Serverless: no management action takes a resource ARN except through conditions.
+  # Policies and the collection are changed only for collections named with the prefix
+  # (aoss:collection, as in the service's own least-privilege example); the collection is created
+  # only with our project tag. Reads, and the retention policies (which have neither a resource
+  # type nor a collection key), stay on "*".
   statement {
-    sid    = "ManageLogCollection"
+    sid    = "ReadLogCollection"
     effect = "Allow"
     actions = [
       "aoss:BatchGetCollection",
       "aoss:BatchGetLifecyclePolicy",
-      "aoss:CreateAccessPolicy",
-      "aoss:CreateCollection",
-      "aoss:CreateLifecyclePolicy",
-      "aoss:CreateSecurityPolicy",
-      "aoss:DeleteAccessPolicy",
-      "aoss:DeleteCollection",
-      "aoss:DeleteLifecyclePolicy",
-      "aoss:DeleteSecurityPolicy",
       "aoss:GetAccessPolicy",
       "aoss:GetSecurityPolicy",
       "aoss:ListCollections",
       "aoss:ListTagsForResource",
-      "aoss:TagResource",
-      "aoss:UntagResource",
+    ]
+    resources = ["*"] # no resource-level permissions
+  }
+
+  statement {
+    sid       = "CreateLogCollection"
+    effect    = "Allow"
+    actions   = ["aoss:CreateCollection", "aoss:TagResource"]
+    resources = ["*"] # no resource-level permissions; scoped by the request tag
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid    = "ManageOurLogCollection"
+    effect = "Allow"
+    actions = [
+      "aoss:CreateAccessPolicy",
+      "aoss:CreateSecurityPolicy",
+      "aoss:DeleteAccessPolicy",
+      "aoss:DeleteCollection",
+      "aoss:DeleteSecurityPolicy",
       "aoss:UpdateAccessPolicy",
       "aoss:UpdateCollection",
-      "aoss:UpdateLifecyclePolicy",
       "aoss:UpdateSecurityPolicy",
     ]
-    resources = ["*"] # OpenSearch Serverless policies have no resource-level permissions
+    resources = ["*"] # no resource-level permissions; scoped by the collection name
+
+    condition {
+      test     = "StringLike"
+      variable = "aoss:collection"
+      values   = [local.prefix_glob]
+    }
+  }
+
+  statement {
+    sid    = "LogCollectionRetention"
+    effect = "Allow"
+    actions = [
+      "aoss:CreateLifecyclePolicy",
+      "aoss:DeleteLifecyclePolicy",
+      "aoss:UntagResource",
+      "aoss:UpdateLifecyclePolicy",
+    ]
+    resources = ["*"] # neither a resource type nor a collection condition key exists for these
   }
 
   statement {
@@ -299,12 +353,25 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:*/*/GET/*"]
   }
 
+  # Managed Grafana: workspaces have random ids, so they are scoped by the project tag they are
+  # created with. IAM Identity Center calls are account-wide and have no resource types.
   statement {
-    sid    = "ManageGrafana"
+    sid       = "CreateGrafanaWorkspace"
+    effect    = "Allow"
+    actions   = ["grafana:CreateWorkspace"]
+    resources = ["*"] # no resource-level permissions; scoped by the request tag
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid    = "ManageOurGrafanaWorkspace"
     effect = "Allow"
     actions = [
-      "grafana:AssociateLicense",
-      "grafana:CreateWorkspace",
       "grafana:CreateWorkspaceServiceAccount",
       "grafana:CreateWorkspaceServiceAccountToken",
       "grafana:DeleteWorkspace",
@@ -321,47 +388,106 @@ data "aws_iam_policy_document" "deploy" {
       "grafana:UpdatePermissions",
       "grafana:UpdateWorkspace",
       "grafana:UpdateWorkspaceAuthentication",
+    ]
+    resources = ["arn:${local.partition}:grafana:${local.region}:${local.account_id}:/workspaces/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid    = "GrafanaIdentityCenter"
+    effect = "Allow"
+    actions = [
       "organizations:DescribeOrganization",
       "sso:CreateManagedApplicationInstance",
       "sso:DeleteManagedApplicationInstance",
       "sso:DescribeRegisteredRegions",
       "sso:GetSharedSsoConfiguration",
     ]
-    resources = ["*"] # workspaces are created before their ARN exists; SSO calls are account-wide
+    resources = ["*"] # account-wide calls without resource types
+  }
+
+  # Chatbot: configurations are named with the prefix, so their ARNs scope the changes.
+  statement {
+    sid       = "CreateChatChannels"
+    effect    = "Allow"
+    actions   = ["chatbot:CreateMicrosoftTeamsChannelConfiguration", "chatbot:CreateSlackChannelConfiguration"]
+    resources = ["*"] # no resource-level permissions; scoped by the request tag
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
   }
 
   statement {
-    sid    = "ManageChatChannels"
+    sid    = "ManageOurChatChannels"
     effect = "Allow"
     actions = [
-      "chatbot:CreateMicrosoftTeamsChannelConfiguration",
-      "chatbot:CreateSlackChannelConfiguration",
       "chatbot:DeleteMicrosoftTeamsChannelConfiguration",
       "chatbot:DeleteSlackChannelConfiguration",
-      "chatbot:DescribeSlackChannelConfigurations",
       "chatbot:GetMicrosoftTeamsChannelConfiguration",
-      "chatbot:ListMicrosoftTeamsChannelConfigurations",
-      "chatbot:ListTagsForResource",
       "chatbot:TagResource",
       "chatbot:UntagResource",
       "chatbot:UpdateMicrosoftTeamsChannelConfiguration",
       "chatbot:UpdateSlackChannelConfiguration",
     ]
-    resources = ["*"] # Chatbot configurations are listed account-wide
+    resources = ["arn:${local.partition}:chatbot::${local.account_id}:chat-configuration/*/${local.prefix_glob}"]
   }
 
   statement {
-    sid    = "ManageGuardDuty"
+    sid    = "ReadChatChannels"
     effect = "Allow"
     actions = [
-      "guardduty:CreateDetector",
+      "chatbot:DescribeSlackChannelConfigurations",
+      "chatbot:ListMicrosoftTeamsChannelConfigurations",
+      "chatbot:ListTagsForResource",
+    ]
+    resources = ["*"] # account-wide listings without resource types
+  }
+
+  # GuardDuty: one detector per account and region, with a random id; scoped by its project tag.
+  statement {
+    sid       = "CreateDetector"
+    effect    = "Allow"
+    actions   = ["guardduty:CreateDetector", "guardduty:TagResource"]
+    resources = ["*"] # no resource-level permissions at creation; scoped by the request tag
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid    = "ManageOurDetector"
+    effect = "Allow"
+    actions = [
       "guardduty:DeleteDetector",
       "guardduty:GetDetector",
-      "guardduty:ListDetectors",
       "guardduty:TagResource",
       "guardduty:UntagResource",
       "guardduty:UpdateDetector",
     ]
-    resources = ["*"] # detectors are created before their ARN exists
+    resources = ["arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "ListDetectors"
+    effect    = "Allow"
+    actions   = ["guardduty:ListDetectors"]
+    resources = ["*"] # no resource-level permissions
   }
 }

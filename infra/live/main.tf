@@ -24,10 +24,11 @@ locals {
 module "telemetry_key" {
   source = "../modules/kms"
 
-  name                  = "${local.prefix}-telemetry"
-  description           = "Logs, alarm topic, log collection, dead letters and Lambda environments of ${local.prefix}"
-  administrator_arns    = local.operators
-  user_arns             = concat(local.operators, [local.shipper_role_arn])
+  name               = "${local.prefix}-telemetry"
+  description        = "Logs, alarm topic, log collection, dead letters and Lambda environments of ${local.prefix}"
+  administrator_arns = local.operators
+  # The functions decrypt their environments with it; Grafana encrypts alerts for the alarm topic.
+  user_arns             = concat(local.operators, [local.function_role_arn, local.shipper_role_arn, module.grafana.workspace_role_arn])
   log_group_name_prefix = ["/aws/lambda/${local.prefix}-", "/aws/apigateway/${local.prefix}-"]
   services = {
     logs       = true
@@ -107,6 +108,8 @@ module "grafana" {
   log_group_arns           = [module.function.log_group_arn, module.http_api.access_log_group_arn]
   admin_group_ids          = var.grafana_admin_group_ids
   viewer_group_ids         = var.grafana_viewer_group_ids
+  alarm_topic_arn          = module.notifications.alarm_topic_arn
+  alarm_topic_kms_key_arn  = module.telemetry_key.key_arn
 }
 
 module "log_pipeline" {

@@ -77,7 +77,7 @@ variable "shipper_handler" {
 }
 
 variable "opensearch_network" {
-  description = "Network access to the log collection. No default on purpose: choose public access (IAM and data-access policies still apply) or VPC endpoints explicitly."
+  description = "Network access to the log collection. No default on purpose: public access must be chosen explicitly ({allow_public = true}; IAM and the data-access policy still apply). VPC endpoints are not supported yet (see infra/README.md)."
   type = object({
     allow_public     = bool
     vpc_endpoint_ids = optional(list(string), [])

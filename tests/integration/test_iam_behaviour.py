@@ -39,6 +39,7 @@ ACCOUNT = "123456789012"
 DATA_BUCKET = "obs-platform-data-123456789012"
 OTHER_BUCKET = "another-team-bucket"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/obs-platform-objects-api"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
 # Calls served before IAM is enforced: create the admin user, its policy and its access key.
 BOOTSTRAP_CALLS = 3
 
@@ -109,6 +110,7 @@ def _function_policy_json() -> str:
         {
             "statement.value": f"arn:aws:s3:::{DATA_BUCKET}",
             "aws_cloudwatch_log_group.this.arn": LOG_GROUP_ARN,
+            "var.kms_key_arn": KMS_KEY_ARN,
         },
         where="function policy",
     )

@@ -1,6 +1,7 @@
 # A Python Lambda function with its own log group (created first, KMS-encrypted, with retention),
 # X-Ray active tracing, reserved concurrency, and a role that can list the data bucket, write its
-# own logs and send traces. Nothing else: any further permission comes through extra_policy_json.
+# own logs, decrypt its environment and send traces. Nothing else: any further permission comes
+# through extra_policy_json.
 
 data "aws_partition" "current" {}
 
@@ -48,6 +49,15 @@ data "aws_iam_policy_document" "function" {
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  # Lambda decrypts the environment with the execution role's credentials; the key policy admits
+  # this role as a user too (infra/live).
+  statement {
+    sid       = "DecryptOwnEnvironment"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
   }
 
   statement {

@@ -1,8 +1,10 @@
 # Amazon Managed Grafana workspace, SERVICE_MANAGED, with a workspace role that can read exactly
-# CloudWatch metrics/alarms, our log groups and our collection. Dashboards are published by the
+# CloudWatch metrics/alarms, our log groups and our collection, and publish alerts to the alarm
+# topic (Grafana alerting -> SNS -> Chatbot). Dashboards are published by the
 # pipeline through a service account with a short-lived token (minted per run, never stored).
 
 data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -52,8 +54,21 @@ data "aws_iam_policy_document" "read" {
     content {
       sid       = "QueryOurLogGroups"
       effect    = "Allow"
-      actions   = ["logs:GetLogEvents", "logs:GetLogGroupFields", "logs:GetQueryResults", "logs:StartQuery", "logs:StopQuery"]
+      actions   = ["logs:GetLogEvents", "logs:GetLogGroupFields", "logs:StartQuery"]
       resources = concat(var.log_group_arns, [for arn in var.log_group_arns : "${arn}:*"])
+    }
+  }
+
+  # Reading or stopping a query started above: these take a query id, not a log group, and
+  # have no resource-level permissions.
+  dynamic "statement" {
+    for_each = length(var.log_group_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "FollowOurQueries"
+      effect    = "Allow"
+      actions   = ["logs:GetQueryResults", "logs:StopQuery"]
+      resources = ["*"]
     }
   }
 
@@ -62,6 +77,28 @@ data "aws_iam_policy_document" "read" {
     effect    = "Allow"
     actions   = ["aoss:APIAccessAll", "aoss:BatchGetCollection"]
     resources = [var.collection_arn]
+  }
+
+  # Grafana alert rules notify through the alarm topic (Chatbot reads it); the topic is encrypted
+  # with the telemetry key, so publishing also needs that key (the key policy admits this role).
+  statement {
+    sid       = "PublishAlertsToTopic"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [var.alarm_topic_arn]
+  }
+
+  statement {
+    sid       = "EncryptAlertsForTopic"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = [var.alarm_topic_kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${data.aws_region.current.region}.amazonaws.com"]
+    }
   }
 
   statement {
@@ -79,15 +116,16 @@ resource "aws_iam_role_policy" "read" {
 }
 
 resource "aws_grafana_workspace" "this" {
-  name                     = var.name
-  description              = "Dashboards of the observability platform"
-  account_access_type      = "CURRENT_ACCOUNT"
-  authentication_providers = var.authentication_providers
-  permission_type          = "SERVICE_MANAGED"
-  data_sources             = ["CLOUDWATCH", "AMAZON_OPENSEARCH_SERVICE"]
-  grafana_version          = var.grafana_version
-  role_arn                 = aws_iam_role.workspace.arn
-  tags                     = var.tags
+  name                      = var.name
+  description               = "Dashboards of the observability platform"
+  account_access_type       = "CURRENT_ACCOUNT"
+  authentication_providers  = var.authentication_providers
+  permission_type           = "SERVICE_MANAGED"
+  data_sources              = ["CLOUDWATCH", "AMAZON_OPENSEARCH_SERVICE"]
+  notification_destinations = ["SNS"]
+  grafana_version           = var.grafana_version
+  role_arn                  = aws_iam_role.workspace.arn
+  tags                      = var.tags
 }
 
 resource "aws_grafana_role_association" "admins" {
@@ -108,6 +146,6 @@ resource "aws_grafana_role_association" "viewers" {
 
 resource "aws_grafana_workspace_service_account" "publisher" {
   name         = "${var.name}-publisher"
-  grafana_role = "EDITOR"
+  grafana_role = "ADMIN" # publishing creates data sources and alerting provisioning objects
   workspace_id = aws_grafana_workspace.this.id
 }

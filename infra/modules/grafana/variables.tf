@@ -63,3 +63,23 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic Grafana alert rules notify (the platform's alarm topic, read by Chatbot)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "alarm_topic_kms_key_arn" {
+  description = "KMS key that encrypts the alarm topic; the workspace role may use it only through SNS."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.alarm_topic_kms_key_arn))
+    error_message = "alarm_topic_kms_key_arn must be a KMS key ARN."
+  }
+}

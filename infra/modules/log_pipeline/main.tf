@@ -52,6 +52,8 @@ resource "aws_opensearchserverless_collection" "this" {
   depends_on = [aws_opensearchserverless_security_policy.encryption]
 }
 
+# The private branch (SourceVPCEs) is kept for when the shipper, Grafana and the template step
+# can run in the VPC; until then var.network's validation rejects it (see variables.tf).
 resource "aws_opensearchserverless_security_policy" "network" {
   name        = "${local.collection_name}-net"
   type        = "network"

@@ -91,15 +91,15 @@ variable "ship_emf" {
 }
 
 variable "network" {
-  description = "Network access to the collection and its dashboards. Public access must be chosen explicitly; otherwise give the OpenSearch Serverless VPC endpoint ids that may reach it."
+  description = "Network access to the collection and its dashboards. Public access must be chosen explicitly; VPC endpoints (allow_public = false) are rejected until the shipper, Grafana and the template step run in the VPC."
   type = object({
     allow_public     = bool
     vpc_endpoint_ids = optional(list(string), [])
   })
 
   validation {
-    condition     = var.network.allow_public || length(var.network.vpc_endpoint_ids) > 0
-    error_message = "network: either allow_public = true, or at least one VPC endpoint id (a collection nobody can reach is useless)."
+    condition     = var.network.allow_public
+    error_message = "network: allow_public = false (VPC endpoints) is not supported yet: the shipper Lambda has no vpc_config, the Grafana workspace no vpc_configuration and the CI runner that applies the index templates is outside the VPC, so nothing could reach the collection. Set allow_public = true: public network access is still protected by IAM (SigV4) and the collection's data-access policy."
   }
 }
 

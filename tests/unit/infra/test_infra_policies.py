@@ -26,40 +26,87 @@ DATA_PLANE_SERVICES = {"s3", "aoss", "es", "kms", "sns", "sqs", "logs", "execute
 
 # Actions AWS documents without resource-level permissions: the only ones an identity policy may
 # grant on Resource "*". Adding one here is a reviewed decision (checkov's CKV_AWS_109/111/356
-# are skipped in favour of this list; see infra/.checkov.yaml).
-STAR_RESOURCE_ACTIONS = {
-    "xray:PutTelemetryRecords",
-    "xray:PutTraceSegments",
-    "cloudwatch:DescribeAlarmHistory",
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:DescribeAlarmsForMetric",
-    "cloudwatch:GetInsightRuleReport",
-    "cloudwatch:GetMetricData",
-    "cloudwatch:GetMetricStatistics",
-    "cloudwatch:ListMetrics",
-    "ec2:DescribeRegions",
-    "logs:DescribeLogGroups",
-    "tag:GetResources",
-    "aoss:ListCollections",
-    # deploy role (infra/bootstrap): creation calls before an ARN exists, account-wide settings
-    "kms:CreateKey",
-    "kms:ListAliases",
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-}
-STAR_RESOURCE_PREFIXES = ("aoss:", "grafana:", "sso:", "organizations:", "chatbot:", "guardduty:")
-"""Deploy-only services whose management calls have no usable resource ARN (see deploy_policy.tf)."""
+# are skipped in favour of this list; see infra/.checkov.yaml). No whole-service prefix: every
+# action is named, so a data-plane action such as aoss:APIAccessAll can never slip in on "*".
+STAR_RESOURCE_ACTIONS = frozenset(
+    {
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+        "cloudwatch:DescribeAlarmHistory",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:DescribeAlarmsForMetric",
+        "cloudwatch:GetInsightRuleReport",
+        "cloudwatch:GetMetricData",
+        "cloudwatch:GetMetricStatistics",
+        "cloudwatch:ListMetrics",
+        "ec2:DescribeRegions",
+        "logs:DescribeLogGroups",
+        "logs:GetQueryResults",
+        "logs:StopQuery",
+        "logs:DescribeQueries",
+        "tag:GetResources",
+        "aoss:ListCollections",
+        # deploy role (infra/bootstrap): account-wide settings and reads without resource types
+        "kms:ListAliases",
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+        "aoss:BatchGetCollection",
+        "aoss:BatchGetLifecyclePolicy",
+        "aoss:GetAccessPolicy",
+        "aoss:GetSecurityPolicy",
+        "aoss:ListTagsForResource",
+        # retention policies have neither a resource type nor an aoss:collection condition key
+        "aoss:CreateLifecyclePolicy",
+        "aoss:DeleteLifecyclePolicy",
+        "aoss:UpdateLifecyclePolicy",
+        "aoss:UntagResource",
+        "organizations:DescribeOrganization",
+        "sso:CreateManagedApplicationInstance",
+        "sso:DeleteManagedApplicationInstance",
+        "sso:DescribeRegisteredRegions",
+        "sso:GetSharedSsoConfiguration",
+        "chatbot:DescribeSlackChannelConfigurations",
+        "chatbot:ListMicrosoftTeamsChannelConfigurations",
+        "chatbot:ListTagsForResource",
+        "guardduty:ListDetectors",
+    }
+)
+
+# Creation (and policy) calls that have no resource ARN to scope by: allowed on "*" only in a
+# statement that carries a condition (aws:RequestTag/project, aoss:collection), so they reach
+# only what the project creates or names.
+STAR_RESOURCE_IF_CONDITIONED = frozenset(
+    {
+        "kms:CreateKey",
+        "kms:TagResource",
+        "aoss:CreateCollection",
+        "aoss:TagResource",
+        "aoss:CreateAccessPolicy",
+        "aoss:CreateSecurityPolicy",
+        "aoss:DeleteAccessPolicy",
+        "aoss:DeleteCollection",
+        "aoss:DeleteSecurityPolicy",
+        "aoss:UpdateAccessPolicy",
+        "aoss:UpdateCollection",
+        "aoss:UpdateSecurityPolicy",
+        "grafana:CreateWorkspace",
+        "chatbot:CreateMicrosoftTeamsChannelConfiguration",
+        "chatbot:CreateSlackChannelConfiguration",
+        "guardduty:CreateDetector",
+        "guardduty:TagResource",
+    }
+)
 
 Violations = list[str]
 
 
-def _star_resource_ok(action: str) -> bool:
-    return action in STAR_RESOURCE_ACTIONS or action.startswith(STAR_RESOURCE_PREFIXES)
+def _star_resource_ok(action: str, conditioned: bool) -> bool:
+    return action in STAR_RESOURCE_ACTIONS or (conditioned and action in STAR_RESOURCE_IF_CONDITIONED)
 
 
 _DOCUMENT_JSON = re.compile(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}")
@@ -213,7 +260,8 @@ def star_action_violations(directory: Path) -> Violations:
                     found.append(f"{directory.name}: {name}/{statement.get('sid', '?')} allows {action}")
             is_resource_policy = bool(statement.get("principals"))
             if "*" in _list(statement.get("resources")) and not is_resource_policy:
-                wide = [a for a in actions if not _star_resource_ok(a)]
+                conditioned = bool(statement.get("condition"))
+                wide = [a for a in actions if not _star_resource_ok(a, conditioned)]
                 if wide:
                     found.append(f"{directory.name}: {name}/{statement.get('sid', '?')} grants {wide} on *")
     for match in re.finditer(r'"(aoss|es):\*"', _raw(directory)):
@@ -279,14 +327,17 @@ ALARM_TYPES = ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
 
 
 def _alarm_violation(where: str, name: str, body: dict[str, Any]) -> str | None:
-    actions = _list(body.get("alarm_actions"))
-    if not actions or body.get("actions_enabled") is False or body.get("actions_enabled") == "false":
-        return f"{where}: alarm {name} has no enabled alarm_actions"
+    """Someone hears when the alarm fires (alarm_actions) and when it clears (ok_actions)."""
+    if body.get("actions_enabled") is False or body.get("actions_enabled") == "false":
+        return f"{where}: alarm {name} has its actions disabled"
+    missing = [key for key in ("alarm_actions", "ok_actions") if not _list(body.get(key))]
+    if missing:
+        return f"{where}: alarm {name} has no {' and no '.join(missing)}"
     return None
 
 
 def alarm_violations(directory: Path) -> Violations:
-    """Every alarm (HCL and the rendered catalog) notifies someone."""
+    """Every alarm (HCL and the rendered catalog) notifies someone on ALARM and on OK."""
     found: Violations = []
     for type_name in ALARM_TYPES:
         for alarm in _resources(directory, type_name):
@@ -409,11 +460,95 @@ resource "aws_cloudwatch_metric_alarm" "silent" {
 """,
 }
 
+# Further broken snippets, each with the violation it must produce (one defect per snippet).
+MORE_BROKEN: dict[str, tuple[str, str, str]] = {
+    "data plane on *": (
+        "star_action",
+        """
+data "aws_iam_policy_document" "reader" {
+  statement {
+    actions   = ["aoss:APIAccessAll"]
+    resources = ["*"]
+  }
+}
+""",
+        "grants ['aoss:APIAccessAll'] on *",
+    ),
+    "delete on * without a condition": (
+        "star_action",
+        """
+data "aws_iam_policy_document" "deployer" {
+  statement {
+    actions   = ["aoss:DeleteCollection", "grafana:DeleteWorkspace"]
+    resources = ["*"]
+  }
+}
+""",
+        "grants ['aoss:DeleteCollection', 'grafana:DeleteWorkspace'] on *",
+    ),
+    "creation on * without a request tag": (
+        "star_action",
+        """
+data "aws_iam_policy_document" "deployer" {
+  statement {
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"]
+  }
+}
+""",
+        "grants ['kms:CreateKey', 'kms:TagResource'] on *",
+    ),
+    "alarm without ok_actions": (
+        "alarms",
+        """
+resource "aws_cloudwatch_metric_alarm" "half_silent" {
+  alarm_name          = "half-silent"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 1
+  threshold           = 1
+  alarm_actions       = ["arn:aws:sns:eu-west-1:123456789012:t"]
+}
+""",
+        "alarm half_silent has no ok_actions",
+    ),
+}
+
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
 def test_each_check_fails_on_a_broken_snippet(check: str, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(BROKEN[check], encoding="utf-8")
     assert CHECKS[check](tmp_path) != []
+
+
+@pytest.mark.parametrize("case", sorted(MORE_BROKEN))
+def test_each_check_names_the_defect(case: str, tmp_path: Path) -> None:
+    check, snippet, expected = MORE_BROKEN[case]
+    (tmp_path / "main.tf").write_text(snippet, encoding="utf-8")
+    violations = CHECKS[check](tmp_path)
+    assert len(violations) == 1, violations
+    assert expected in violations[0]
+
+
+def test_a_conditioned_creation_on_star_passes(tmp_path: Path) -> None:
+    # Given creation calls on "*" limited by the project's request tag (as in deploy_policy.tf)
+    (tmp_path / "main.tf").write_text(
+        """
+data "aws_iam_policy_document" "deployer" {
+  statement {
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = ["obs"]
+    }
+  }
+}
+""",
+        encoding="utf-8",
+    )
+    # Then the check accepts them: the condition is what scopes them
+    assert star_action_violations(tmp_path) == []
 
 
 def test_alarm_check_reads_the_rendered_catalog(tmp_path: Path) -> None:
@@ -422,8 +557,20 @@ def test_alarm_check_reads_the_rendered_catalog(tmp_path: Path) -> None:
         "resource": {"aws_cloudwatch_metric_alarm": {"no_actions": {"alarm_name": "x", "threshold": 1}}}
     }
     (tmp_path / "catalog.tf.json").write_text(json.dumps(catalog), encoding="utf-8")
-    assert alarm_violations(tmp_path) == ["catalog.tf.json: alarm no_actions has no enabled alarm_actions"]
+    expected = "catalog.tf.json: alarm no_actions has no alarm_actions and no ok_actions"
+    assert alarm_violations(tmp_path) == [expected]
 
 
 def test_the_catalog_is_valid_json() -> None:
     assert isinstance(json.loads(CATALOG.read_text(encoding="utf-8")), dict)
+
+
+def test_the_vpc_endpoint_network_is_rejected_until_it_can_work() -> None:
+    # The shipper, Grafana and the template step cannot reach a VPC-only collection yet, so the
+    # log pipeline's network variable must refuse allow_public = false with a reason.
+    parsed = parse_file(MODULES_DIR / "log_pipeline" / "variables.tf")
+    network = next(v["network"] for v in parsed["variable"] if "network" in v)
+    rules = _list(network["validation"])
+    assert any(rule["condition"] == "${var.network.allow_public}" for rule in rules), rules
+    message = " ".join(rule["error_message"] for rule in rules)
+    assert "not supported yet" in message and "data-access policy" in message
