@@ -16,6 +16,13 @@ Model (each point from the CloudWatch user guide, "Using Amazon CloudWatch alarm
   ``ignore`` keeps the current state while ``missing`` goes to INSUFFICIENT_DATA - or to ALARM when
   the oldest evaluated datapoint (real ones plus the most recent missing ones) is a real breaching
   one (the sixth row of the first table). No data at all: INSUFFICIENT_DATA / retain / ALARM / OK.
+- Windows the tables do not list follow that same rule, generalised: the N evaluated datapoints are
+  the real ones plus the most recent missing periods. So 3 of 3 over X, -, X (``missing``) is ALARM
+  with two real breaching datapoints and one missing, while -, X, X stays INSUFFICIENT_DATA. The
+  reason text never claims more than it lists: it gives the exact number of breaching datapoints,
+  the values evaluated, how many were missing and what the treatment made of them (treated as
+  breaching / not breaching, or not counted), and, for the rule above, that the oldest evaluated
+  datapoint is a real breaching one (tests/unit/alerts/test_alerts_missing_data.py).
 - Metric math is evaluated per timestamp on the aggregated inputs (see ``alerts.mathexpr``).
 - Composite alarms are re-evaluated whenever a child changes state; ``ALARM(x)`` is true only
   while x is in ALARM. An actions suppressor mutes a composite's actions while it is in ALARM, within
@@ -193,21 +200,62 @@ def evaluate_range(
     return "ALARM" if oldest_real < min(missing_slots) else INSUFFICIENT
 
 
+_MISSING_TREATED = {
+    "breaching": "treated as breaching",
+    "notBreaching": "treated as not breaching",
+    "ignore": "not counted (ignore)",
+    "missing": "not counted (missing)",
+}
+
+
 def _reason(alarm: AnyMetricAlarm, window: Sequence[tuple[int, float | None]], state: State) -> str:
-    shown = [f"{v:g} ({iso(ts)})" for ts, v in window if v is not None][-alarm.evaluation_periods :]
+    """Say what was evaluated: never more datapoints than were listed, and how missing ones counted.
+
+    With at least N real datapoints in the range the last N real ones are evaluated. With fewer, the
+    N evaluated datapoints are the real ones plus the most recent missing periods, and the text
+    names how many were missing and what the treatment made of them.
+    """
+    n, m = alarm.evaluation_periods, alarm.datapoints_to_alarm
+    real = [(ts, v) for ts, v in window if v is not None][-n:]
+    shown = ", ".join(f"{v:g} ({iso(ts)})" for ts, v in real) or "no datapoints"
     phrase = _PHRASES[alarm.comparison]
-    if state == INSUFFICIENT:
-        return f"Insufficient Data: no datapoints in the last {len(window)} periods were received."
-    if state == "ALARM":
-        count = f"at least {alarm.datapoints_to_alarm} of the last {alarm.evaluation_periods} datapoints were"
-    else:
-        count = (
-            f"fewer than {alarm.datapoints_to_alarm} of the last {alarm.evaluation_periods} datapoints were"
+    treatment = alarm.treat_missing_data
+    check = breaches(alarm.comparison, alarm.threshold)
+    breaching = sum(check(v) for _, v in real if v is not None)  # (None is filtered above)
+    crossed = f"{breaching} of the last {n} datapoints {_was(breaching)} {phrase} the threshold"
+    if len(real) >= n:
+        return (
+            f"Threshold Crossed: {crossed} ({alarm.threshold:g}) [{shown}], {m} needed for ALARM "
+            f"(treat missing data: {treatment})."
         )
+    missing = n - len(real)
+    missing_text = f"{missing} of the last {n} datapoints {_was(missing)} missing"
+    if state == INSUFFICIENT:
+        return (
+            f"Insufficient Data: {len(real)} datapoints received in the last {len(window)} periods "
+            f"[{shown}], {breaching} {_was(breaching)} {phrase} the threshold ({alarm.threshold:g}); "
+            f"{missing_text} and {_MISSING_TREATED[treatment]}, which is not enough to decide."
+        )
+    if treatment in ("breaching", "notBreaching"):
+        counted = breaching + (missing if treatment == "breaching" else 0)
+        verdict = f"so {counted} of {n} count as breaching ({m} needed)"
+    elif state == "ALARM" and breaching < m:
+        verdict = (
+            f"only {breaching} real ones breach ({m} needed), but the oldest evaluated datapoint is a "
+            "real breaching one, which CloudWatch treats as ALARM (see alerts/engine.py)"
+        )
+    elif state == "ALARM":
+        verdict = f"the {breaching} real breaching ones reach the {m} needed"
+    else:
+        verdict = f"fewer than {m} breach and a real one is not {phrase} the threshold"
     return (
-        f"Threshold Crossed: {count} {phrase} the threshold ({alarm.threshold:g}) "
-        f"[{', '.join(shown) or 'no datapoints'}] (treat missing data: {alarm.treat_missing_data})."
+        f"Threshold Crossed: {crossed} ({alarm.threshold:g}) [{shown}]; {missing_text} and "
+        f"{_MISSING_TREATED[treatment]}, {verdict} (treat missing data: {treatment})."
     )
+
+
+def _was(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def evaluate_alarm(

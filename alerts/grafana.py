@@ -2,9 +2,11 @@
 message template whose output is a Chatbot custom notification.
 
 The file uses Grafana's file-provisioning layout (``apiVersion``, ``groups``, ``contactPoints``,
-``templates``, ``policies``). Deployment values are ``${OBS_*}`` placeholders: Grafana's file
-provisioning expands environment variables; the HTTP publisher (dashboards/) substitutes them with
-``bind_placeholders`` before it calls the API. The rules cover the catalog's direct metric and
+``templates``); it has no ``policies``: every rule routes itself to the contact point with
+``notification_settings`` (simplified routing), leaving the operator's policy tree alone.
+Deployment values are ``${OBS_*}`` placeholders: Grafana's file provisioning expands environment
+variables; the HTTP publisher (dashboards/) substitutes them with ``bind_placeholders`` before it
+calls the API. The rules cover the catalog's direct metric and
 metric-math alarms and one rule per SLO burn-rate tier (both windows in one condition); the incident
 composites stay CloudWatch-only.
 
@@ -30,7 +32,16 @@ from alerts.model import (
     MetricRef,
     Var,
 )
-from alerts.notify import EVENT_TYPE, SOURCE, TEXT_TYPE, VERSION
+from alerts.notify import (
+    DEEP_LINKS,
+    EVENT_TYPE,
+    SOURCE,
+    TEXT_TYPE,
+    VERSION,
+    LinkContext,
+    deep_links,
+    thread_id,
+)
 from alerts.slo import TIERS, percentile_for_burn
 from signals.services import GRAFANA_CLOUDWATCH_UID, PROJECT
 
@@ -38,11 +49,33 @@ FOLDER: Final = "Observability platform alerts"
 GROUP: Final = f"{PROJECT}-alarms"
 CONTACT_POINT: Final = f"{PROJECT}-chatbot-sns"
 TEMPLATE: Final = "chatbot.custom"
+# Simplified routing (Grafana >= 10.4): each rule names its contact point in ``notification_settings``
+# (ProvisionedAlertRule -> AlertRuleNotificationSettings, ``receiver`` required), so the rules reach
+# SNS without touching the workspace's notification policy tree, which ``PUT /policies`` (or a
+# provisioned ``policies`` entry) would replace as a whole.
+NOTIFICATION_SETTINGS: Final = {"receiver": CONTACT_POINT}
 TOPIC_PLACEHOLDER: Final = "${OBS_ALARM_TOPIC_ARN}"
 REGION_PLACEHOLDER: Final = "${OBS_REGION}"
 RUNBOOK_PLACEHOLDER: Final = "${OBS_RUNBOOK_BASE_URL}"
+NAME_PREFIX_PLACEHOLDER: Final = "${OBS_NAME_PREFIX}"
+OPENSEARCH_DASHBOARDS_PLACEHOLDER: Final = "${OBS_OPENSEARCH_DASHBOARDS_URL}"
 PLACEHOLDERS: Final = tuple(
-    sorted({v.grafana_env for v in Var} | {"OBS_ALARM_TOPIC_ARN", "OBS_REGION", "OBS_RUNBOOK_BASE_URL"})
+    sorted(
+        {v.grafana_env for v in Var}
+        | {"OBS_ALARM_TOPIC_ARN", "OBS_REGION", "OBS_RUNBOOK_BASE_URL", "OBS_NAME_PREFIX"}
+        | {"OBS_OPENSEARCH_DASHBOARDS_URL"}
+    )
+)
+# The links notify.py puts in a notification, built by the same functions with placeholders for the
+# deployment values, so a Grafana alert and the CloudWatch alarm it mirrors link to the same places
+# and share a chat thread (``threadId`` = the prefixed alarm name). The OpenSearch time range is the
+# hour before the link is opened (the rule is rendered ahead of time). The account id is unused.
+LINKS: Final = LinkContext(
+    region=REGION_PLACEHOLDER,
+    account_id="",
+    name_prefix=NAME_PREFIX_PLACEHOLDER,
+    runbook_base_url=RUNBOOK_PLACEHOLDER,
+    opensearch_dashboards_url=OPENSEARCH_DASHBOARDS_PLACEHOLDER,
 )
 _NO_DATA = {"missing": "NoData", "notBreaching": "OK", "breaching": "Alerting", "ignore": "KeepLast"}
 _EVALUATOR = {
@@ -63,10 +96,11 @@ MESSAGE_TEMPLATE: Final = (
     '{{ if eq .Status "firing" }}ALARM{{ else }}OK{{ end }}",'
     '"description":"{{ .CommonAnnotations.description }} Current value: {{ .CommonAnnotations.value }}. '
     'Threshold: {{ .CommonAnnotations.threshold }}.",'
-    '"nextSteps":["Runbook: {{ .CommonAnnotations.runbook_url }}",'
-    '"Grafana: {{ .ExternalURL }}/alerting/list"],'
+    '"nextSteps":['
+    + "".join(f'"{label}: {{{{ .CommonAnnotations.{key} }}}}",' for key, label in DEEP_LINKS)
+    + '"Grafana: {{ .ExternalURL }}/alerting/list"],'
     '"keywords":["{{ .CommonLabels.severity }}","grafana"]},'
-    '"metadata":{"threadId":"{{ .CommonLabels.alertname }}",'
+    '"metadata":{"threadId":"{{ .CommonAnnotations.thread_id }}",'
     '"summary":"{{ .CommonLabels.alertname }} is {{ .Status }}",'
     '"eventType":"' + EVENT_TYPE + '","relatedResources":[],'
     '"additionalContext":{"source":"grafana","severity":"{{ .CommonLabels.severity }}"}}}'
@@ -152,10 +186,12 @@ def rule(alarm: AnyMetricAlarm) -> dict[str, Any]:
             "description": alarm.description,
             "threshold": f"{what} {_EVALUATOR[alarm.comparison]} {alarm.threshold:g}",
             "value": "{{ humanize $values.R.Value }}",
-            "runbook_url": f"{RUNBOOK_PLACEHOLDER}/{alarm.runbook}",
+            "thread_id": thread_id(LINKS, alarm.name),
+            **deep_links(LINKS, alarm, None),
         },
         "labels": {"severity": alarm.severity, "alarm": alarm.name},
         "isPaused": False,
+        "notification_settings": dict(NOTIFICATION_SETTINGS),
     }
 
 
@@ -233,10 +269,12 @@ def slo_rule(slo: SLO, tier: BurnRateTier) -> dict[str, Any]:
             "description": composite.description,
             "threshold": threshold,
             "value": "{{ humanize $values.L.Value }}",
-            "runbook_url": f"{RUNBOOK_PLACEHOLDER}/{composite.runbook}",
+            "thread_id": thread_id(LINKS, name),
+            **deep_links(LINKS, composite, None),
         },
         "labels": {"severity": composite.severity, "alarm": name},
         "isPaused": False,
+        "notification_settings": dict(NOTIFICATION_SETTINGS),
     }
 
 
@@ -267,7 +305,6 @@ def render_provisioning() -> dict[str, Any]:
             }
         ],
         "templates": [{"orgId": 1, "name": TEMPLATE, "template": MESSAGE_TEMPLATE}],
-        "policies": [{"orgId": 1, "receiver": CONTACT_POINT, "group_by": ["alertname"]}],
     }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from alerts import catalog
@@ -57,11 +57,46 @@ class LinkContext:
         return f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{self.alarm_name(name)}"
 
     def alarm_link(self, name: str) -> str:
+        # The prefix is [a-zA-Z0-9-] (the alerting module validates it) or, in the Grafana rules,
+        # the ``${OBS_NAME_PREFIX}`` placeholder, so only the catalog name is quoted.
         base = self.cloudwatch_console_url or f"https://{self.region}.console.aws.amazon.com"
         return (
             f"{base}/cloudwatch/home?region={self.region}"
-            f"#alarmsV2:alarm/{quote(self.alarm_name(name), safe='')}"
+            f"#alarmsV2:alarm/{self.name_prefix}-{quote(name, safe='')}"
         )
+
+
+# The deep links of every notification, in order: (key, label). The key is also the Grafana rule
+# annotation that carries the link (alerts/grafana.py), so both sides build ``nextSteps`` alike.
+DEEP_LINKS: Final = (
+    ("runbook_url", "Runbook"),
+    ("cloudwatch_url", "CloudWatch alarm"),
+    ("opensearch_url", "Matching logs in OpenSearch"),
+)
+
+
+def thread_id(links: LinkContext, alarm_name: str) -> str:
+    """One chat thread per alarm: its deployed (prefixed) name, for notify.py and Grafana alike."""
+    return links.alarm_name(alarm_name)
+
+
+def deep_links(
+    links: LinkContext, alarm: AnyMetricAlarm | CompositeAlarm, at: datetime | None
+) -> dict[str, str]:
+    """Runbook, CloudWatch alarm and OpenSearch query for the failing requests, keyed as DEEP_LINKS.
+
+    ``at`` centres the OpenSearch time range on the state change; ``None`` (Grafana rules, rendered
+    ahead of time) uses the hour before the link is opened.
+    """
+    return {
+        "runbook_url": f"{links.runbook_base_url}/{alarm.runbook}",
+        "cloudwatch_url": links.alarm_link(alarm.name),
+        "opensearch_url": opensearch_link(links, alarm.name, at),
+    }
+
+
+def next_steps(urls: dict[str, str]) -> list[str]:
+    return [f"{label}: {urls[key]}" for key, label in DEEP_LINKS]
 
 
 def opensearch_query(alarm_name: str) -> tuple[str, str]:
@@ -77,12 +112,15 @@ def opensearch_query(alarm_name: str) -> tuple[str, str]:
     return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS} >= 500"
 
 
-def opensearch_link(links: LinkContext, alarm_name: str, at: datetime) -> str:
+def opensearch_link(links: LinkContext, alarm_name: str, at: datetime | None) -> str:
+    """OpenSearch Dashboards' Discover on the alarm's query: from an hour before ``at`` to 10 min
+    after, or the last hour when ``at`` is None."""
     index, query = opensearch_query(alarm_name)
-    start = (at.timestamp() - 3600) * 1000
-    end = (at.timestamp() + 600) * 1000
-    start_iso = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    end_iso = datetime.fromtimestamp(end / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if at is None:
+        start_iso, end_iso = "now-1h", "now"
+    else:
+        start_iso = datetime.fromtimestamp(at.timestamp() - 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        end_iso = datetime.fromtimestamp(at.timestamp() + 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     state = (
         f"_g=(time:(from:'{start_iso}',to:'{end_iso}'))"
         f"&_a=(index:'{index}',query:(language:kuery,query:'{query}'))"
@@ -127,15 +165,11 @@ def format_notification(
             "textType": TEXT_TYPE,
             "title": title.strip(),
             "description": description,
-            "nextSteps": [
-                f"Runbook: {links.runbook_base_url}/{alarm.runbook}",
-                f"CloudWatch alarm: {links.alarm_link(alarm.name)}",
-                f"Matching logs in OpenSearch: {opensearch_link(links, alarm.name, at)}",
-            ],
+            "nextSteps": next_steps(deep_links(links, alarm, at)),
             "keywords": [alarm.severity, new_state, links.name_prefix],
         },
         "metadata": {
-            "threadId": links.alarm_name(alarm.name),
+            "threadId": thread_id(links, alarm.name),
             "summary": f"{links.alarm_name(alarm.name)} is {new_state} ({alarm.severity})",
             "eventType": EVENT_TYPE,
             "relatedResources": [links.alarm_arn(alarm.name)],

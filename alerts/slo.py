@@ -10,7 +10,8 @@ period-aligned datapoints, so:
   stricter than the average over the window: fewer false pages, bursts caught by the fast tier;
 - the 3-day ticket window is shortened to 1 day (24 of 24 hours), the longest range allowed.
 
-Each tier becomes two ``info`` alarms (long and short window) joined by an ``AND`` composite.
+Each tier becomes two ``info`` alarms (long and short window) joined by an ``AND`` composite of
+the tier's severity (``ticket`` for all three: paging is left to ``api-incident``, see ``TIERS``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from alerts.model import (
     MetricStat,
 )
 
+# A tier's severity is its composite's. The workbook pages on the fast and slow tiers; here they page
+# through `api-incident` (an OR over them and the API's other symptoms), so that one incident pages
+# once: the tier composites themselves are tickets in their own chat threads.
 TIERS: tuple[BurnRateTier, ...] = (
     BurnRateTier("fast", 14.4, long_period=3600, long_evaluation_periods=1, short_period=300,
-                 short_evaluation_periods=1, severity="page"),
+                 short_evaluation_periods=1, severity="ticket"),
     BurnRateTier("slow", 6.0, long_period=3600, long_evaluation_periods=6, short_period=1800,
-                 short_evaluation_periods=1, severity="page"),
+                 short_evaluation_periods=1, severity="ticket"),
     BurnRateTier("budget", 1.0, long_period=3600, long_evaluation_periods=24, short_period=3600,
                  short_evaluation_periods=6, severity="ticket"),
 )  # fmt: skip
@@ -103,7 +107,7 @@ def expand(slo: SLO) -> tuple[tuple[MetricAlarm | MathAlarm, ...], tuple[Composi
             CompositeAlarm(
                 name=f"{slo.name}-{tier.name}-burn",
                 rule=f"ALARM({long_alarm.name}) AND ALARM({short_alarm.name})",
-                severity="ticket",
+                severity=tier.severity,
                 description=(
                     f"{slo.name} ({slo.objective:.3%} over {slo.window_days} days) is burning its error "
                     f"budget at {tier.burn_rate:g}x or more in both windows."

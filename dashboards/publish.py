@@ -298,6 +298,8 @@ class Publisher:
                     self.client.put_template(name, template)
             else:
                 self._record("template", name, UNCHANGED)
+        # Contact points before rules: each rule routes itself to one by name (notification_settings,
+        # simplified routing), so the workspace's notification policy tree is never written.
         existing_points = {p.get("uid"): p for p in self.client.list_contact_points()}
         for point in alerting.contact_points:
             current_point = existing_points.get(point["uid"])

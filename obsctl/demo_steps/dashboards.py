@@ -17,6 +17,8 @@ TOKEN_ENV = "GRAFANA_TOKEN"  # noqa: S105 - a variable name
 
 def local_bindings(ctx: DemoContext) -> dict[str, str]:
     """Values of the alert rules' ``${OBS_*}`` placeholders for the local stack (env overrides)."""
+    from alerts.notify import LinkContext
+
     names = ctx.names
     bindings = {
         "OBS_FUNCTION_NAME": names.function_name,
@@ -28,6 +30,9 @@ def local_bindings(ctx: DemoContext) -> dict[str, str]:
         "OBS_SHIPPER_LOG_GROUP_NAME": names.shipper_log_group,
         "OBS_ALARM_TOPIC_ARN": names.alarm_topic_arn,
         "OBS_REGION": names.region,
+        # The notification links and chat thread (alerts/grafana.py), as the alerts demo step has them.
+        "OBS_NAME_PREFIX": names.prefix,
+        "OBS_OPENSEARCH_DASHBOARDS_URL": ctx.opensearch_url or LinkContext.opensearch_dashboards_url,
     }
     bindings.update({k: v for k, v in os.environ.items() if k.startswith("OBS_") and v})
     return bindings

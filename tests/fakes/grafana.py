@@ -22,7 +22,9 @@ folder.md, dashboard.md, data_source.md, alerting_provisioning.md in grafana/gra
   ``/api/v1/provisioning/templates/:name`` (GET -> 200/404, PUT -> 202); their 400s carry the
   documented ``ValidationError`` body ``{"msg": ...}``, and a rule needs every property the docs mark
   required for ``ProvisionedAlertRule`` (orgID, folderUID, ruleGroup, title, condition, data,
-  noDataState, execErrState, for).
+  noDataState, execErrState, for). A rule's optional ``notification_settings``
+  (``AlertRuleNotificationSettings``, Grafana >= 10.4 simplified routing) is stored and returned;
+  its ``receiver`` is required when the object is given.
 
 Where the docs are silent the fake says so: a rule group created by posting a rule gets a 60 s
 interval (Grafana's default evaluation interval), and error messages other than the documented
@@ -419,10 +421,17 @@ class FakeGrafana:
             return f"folder does not exist: {body['folderUID']}"
         if not any(q.get("refId") == body["condition"] for q in body["data"]):
             return f"condition {body['condition']} does not exist, must be one of the data queries"
+        settings = body.get("notification_settings")
+        if settings is not None and (
+            not isinstance(settings, dict)
+            or not isinstance(settings.get("receiver"), str)
+            or not settings["receiver"]
+        ):
+            return "invalid notification settings: receiver is required"
         return None
 
     def _rule_record(self, body: dict[str, Any], uid: str) -> dict[str, Any]:
-        return {
+        record = {
             "id": self.state.rules[uid]["id"] if uid in self.state.rules else next(self._ids),
             "uid": uid,
             "orgID": 1,
@@ -440,6 +449,9 @@ class FakeGrafana:
             "isPaused": bool(body.get("isPaused", False)),
             "provenance": "api",
         }
+        if body.get("notification_settings") is not None:  # omitted from the answer when unset
+            record["notification_settings"] = body["notification_settings"]
+        return record
 
     def _list_rules(self, *, body: Any, query: Any) -> tuple[int, Any]:
         return 200, list(self.state.rules.values())

@@ -42,6 +42,15 @@ def test_names_are_unique_and_listed():
         catalog.get_alarm("nope")
 
 
+def test_each_burn_rate_composite_has_its_tiers_severity():
+    for slo in catalog.SLOS:
+        for tier in TIERS:
+            composite = catalog.get_alarm(f"{slo.name}-{tier.name}-burn")
+            assert composite.severity == tier.severity
+    # and a tier that paged on its own would break "one incident pages once" (checked below too)
+    assert {tier.severity for tier in TIERS} <= {"ticket", "info"}
+
+
 def test_only_the_incident_composites_page():
     # one incident pages once: symptoms are tickets/info, the incident composites page
     assert set(catalog.paging_alarm_names()) == {catalog.API_INCIDENT, catalog.PIPELINE_INCIDENT}

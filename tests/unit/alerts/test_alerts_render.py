@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema
 import pytest
 
 from alerts import catalog
 from alerts.grafana import MESSAGE_TEMPLATE, PLACEHOLDERS, bind_placeholders, render_provisioning
+from alerts.notify import LinkContext, format_notification
 from alerts.render import CATALOG_TF, GRAFANA_RULES, render_files
 from alerts.terraform import ALLOWED_VARIABLES
 
@@ -127,7 +130,46 @@ def test_grafana_message_template_yields_a_chatbot_custom_notification(status):
         }
         message = json.loads(_render_go_template(MESSAGE_TEMPLATE, data))
         jsonschema.validate(message, SCHEMA)
-        assert message["metadata"]["threadId"] == rule["title"]
+        assert message["metadata"]["threadId"] == "${OBS_NAME_PREFIX}-" + rule["title"]
+
+
+def test_grafana_notifications_share_notify_links_and_thread():
+    # Given the rendered rules bound for one deployment, and notify.py's links for the same one
+    bindings = {name: f"value-of-{name.lower()}" for name in PLACEHOLDERS}
+    runbooks, dashboards = "https://runbooks.example", "https://os.example"
+    bindings |= {
+        "OBS_NAME_PREFIX": "prod-obs",
+        "OBS_REGION": "eu-west-1",
+        "OBS_RUNBOOK_BASE_URL": runbooks,
+        "OBS_OPENSEARCH_DASHBOARDS_URL": dashboards,
+    }
+    document = json.loads(bind_placeholders(render_files()[GRAFANA_RULES], bindings))
+    links = LinkContext(
+        region="eu-west-1", account_id="123456789012", name_prefix="prod-obs",
+        runbook_base_url=runbooks, opensearch_dashboards_url=dashboards,
+    )  # fmt: skip
+    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    for rule in document["groups"][0]["rules"]:
+        alarm = catalog.get_alarm(rule["title"])
+        data = {
+            "Status": "firing",
+            "ExternalURL": "https://grafana.example",
+            "CommonLabels": rule["labels"] | {"alertname": rule["title"]},
+            "CommonAnnotations": rule["annotations"] | {"value": "12.5"},
+        }
+        grafana = json.loads(_render_go_template(MESSAGE_TEMPLATE, data))
+        direct = format_notification(alarm, new_state="ALARM", old_state="OK", reason="r", at=at, links=links)
+        # Then the chat thread is the same, and so are the runbook and CloudWatch links
+        assert grafana["metadata"]["threadId"] == direct["metadata"]["threadId"] == "prod-obs-" + alarm.name
+        runbook, cloudwatch, logs, grafana_link = grafana["content"]["nextSteps"]
+        assert [runbook, cloudwatch] == direct["content"]["nextSteps"][:2]
+        assert "#alarmsV2:alarm/prod-obs-" + alarm.name in cloudwatch
+        assert grafana_link == "Grafana: https://grafana.example/alerting/list"
+        # And the OpenSearch link runs the same query on the same index, over the last hour
+        assert logs.startswith("Matching logs in OpenSearch: https://os.example/app/discover#/?")
+        same_query = direct["content"]["nextSteps"][2].split("&_a=", 1)[1]
+        assert logs.split("&_a=", 1)[1] == same_query
+        assert "from:'now-1h',to:'now'" in unquote(logs)
 
 
 def test_grafana_rules_cover_direct_alarms_with_the_catalog_thresholds():

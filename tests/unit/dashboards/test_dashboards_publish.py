@@ -106,6 +106,41 @@ def test_first_publish_creates_everything_with_exact_calls(
         grafana.state.contact_points["obs-platform-sns"]["settings"]["topic_arn"]
         == "value-of-obs_alarm_topic_arn"
     )
+    # Simplified routing: every rule names the SNS contact point (created first); no policy tree write.
+    contact_point = grafana.state.contact_points["obs-platform-sns"]["name"]
+    rule_calls = [c for c in grafana.writes() if c.path == "/api/v1/provisioning/alert-rules"]
+    assert {c.body["title"] for c in rule_calls} == {r["title"] for r in alerting.rules}
+    for call in rule_calls:
+        assert call.body["notification_settings"] == {"receiver": contact_point}
+    stored = [r["notification_settings"] for r in grafana.state.rules.values()]
+    assert stored == [{"receiver": contact_point}] * len(alerting.rules)
+    assert not [c for c in grafana.calls if c.path.startswith("/api/v1/provisioning/policies")]
+
+
+def test_rules_published_without_routing_gain_it(
+    grafana: FakeGrafana, models: Any, alerting: publish.Alerting
+) -> None:
+    run(grafana, models, alerting)
+    for rule in grafana.state.rules.values():  # as an earlier publisher left them
+        del rule["notification_settings"]
+    grafana.calls.clear()
+
+    changes = run(grafana, models, alerting)
+
+    updates = [c for c in grafana.writes() if c.method == "PUT"]
+    assert len(updates) == len(alerting.rules)
+    assert all(c.path.startswith("/api/v1/provisioning/alert-rules/") for c in updates)
+    assert all(c.body["notification_settings"] == {"receiver": "obs-platform-chatbot-sns"} for c in updates)
+    assert {c.action for c in changes if c.kind == "alert-rule"} == {publish.UPDATE}
+
+
+def test_a_rule_without_a_receiver_is_refused_like_grafana(
+    grafana: FakeGrafana, models: Any, alerting: publish.Alerting
+) -> None:
+    broken = copy.deepcopy(alerting)
+    broken.rules[0]["notification_settings"] = {}
+    with pytest.raises(GrafanaError, match=r"HTTP 400: invalid notification settings: receiver is required"):
+        run(grafana, models, broken)
 
 
 def test_second_publish_changes_nothing(
