@@ -18,11 +18,9 @@ import math
 import random
 import re
 import time
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -108,34 +106,17 @@ def chunk_actions(actions: Sequence[Action], max_bytes: int, max_docs: int) -> I
         yield chunk
 
 
-def chunk_bounds(batch: Batch, max_bytes: int, max_docs: int) -> Iterator[tuple[int, int]]:
-    """``chunk_actions`` for an encoded batch: (start, stop) document ranges, same grouping.
-
-    Greedy like ``chunk_actions`` (a document joins the chunk while the chunk stays within both
-    limits; a lone oversize document is a chunk of its own), on cumulative sizes with bisection
-    instead of a Python step per document.
-    """
-    parts = batch.parts
-    count = len(parts) // 2
-    ends = list(accumulate(map(len, parts)))[1::2]  # bytes up to the end of each document
-    start = 0
-    while start < count:
-        base = ends[start - 1] if start else 0
-        stop = bisect_right(ends, base + max_bytes, start, min(count, start + max_docs))
-        stop = max(stop, start + 1)
-        yield start, stop
-        start = stop
-
-
 def bulk_body(chunk: Sequence[Action]) -> bytes:
     return b"".join([action.encoded() for action in chunk])
 
 
 @dataclass(frozen=True, slots=True)
 class _Span:
-    """Documents ``start`` to ``stop`` of a batch, not yet turned into ``Action`` objects."""
+    """One prepared body of a batch: documents ``start`` to ``stop``, not yet ``Action`` objects."""
 
     batch: Batch
+    body: bytes | memoryview
+    """Valid until the batch's next body is asked for (a view of the shipper's reused buffer)."""
     start: int
     stop: int
 
@@ -176,24 +157,24 @@ class Deliverer:
     def deliver(self, actions: Sequence[Action], deadline: float) -> DeliveryResult:
         """Send ``actions``; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP trouble."""
         result = DeliveryResult()
-        chunks = deque[_Chunk](chunk_actions(actions, self._limits.max_bytes, self._limits.max_docs))
+        chunks = chunk_actions(actions, self._limits.max_bytes, self._limits.max_docs)
         transient, fixed = self._send_round(chunks, deadline, result)
         self._retry(transient, fixed, deadline, result)
         return result
 
     def deliver_batch(self, batch: Batch, deadline: float) -> DeliveryResult:
-        """``deliver`` for a whole encoded batch: its bodies are joined from the encoded lines, and
-        ``Action`` objects are only built for documents that were not indexed at the first send."""
+        """``deliver`` for a built batch: its bodies go as they are (built with this deliverer's
+        limits), and ``Action`` objects are only built for the documents of a body that was not
+        wholly indexed at the first send."""
         result = DeliveryResult()
-        limits = self._limits
-        chunks = deque[_Chunk](
-            _Span(batch, start, stop) for start, stop in chunk_bounds(batch, limits.max_bytes, limits.max_docs)
-        )
+        chunks = (_Span(batch, body, start, stop) for body, start, stop in batch.bodies())
         transient, fixed = self._send_round(chunks, deadline, result)
         self._retry(transient, fixed, deadline, result)
         return result
 
-    def _retry(self, transient: list[Action], fixed: list[Action], deadline: float, result: DeliveryResult) -> None:
+    def _retry(
+        self, transient: list[Action], fixed: list[Action], deadline: float, result: DeliveryResult
+    ) -> None:
         """Resend what can succeed (after a backoff when it failed for a transient reason)."""
         attempt = 0
         while True:
@@ -210,24 +191,33 @@ class Deliverer:
                     self._give_up(pending, f"deadline reached after {attempt} attempt(s)", result)
                     return
                 self._sleep(delay)
-            chunks = deque[_Chunk](chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs))
+            chunks = chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs)
             transient, fixed = self._send_round(chunks, deadline, result)
 
     def _send_round(
-        self, queue: deque[_Chunk], deadline: float, result: DeliveryResult
+        self, chunks: Iterator[_Chunk], deadline: float, result: DeliveryResult
     ) -> tuple[list[Action], list[Action]]:
+        """One pass over ``chunks`` (taken one at a time: a lazy batch builds each body when it is
+        reached); the halves of a 413 go before the next chunk."""
         transient: list[Action] = []
         fixed: list[Action] = []
-        while queue:
-            chunk = queue.popleft()
+        queue: deque[_Chunk] = deque()
+        while True:
+            if queue:
+                chunk = queue.popleft()
+            else:
+                taken = next(chunks, None)
+                if taken is None:
+                    break
+                chunk = taken
             remaining = deadline - self._clock()
             if remaining < MIN_REQUEST_S:
-                rest = [action for later in (chunk, *queue) for action in _actions_of(later)]
+                rest = [action for later in (chunk, *queue, *chunks) for action in _actions_of(later)]
                 self._give_up(rest, "deadline reached before sending", result)
                 return transient, fixed
+            body: bytes | memoryview
             if isinstance(chunk, _Span):
-                parts = chunk.batch.parts
-                body = b"".join(parts[2 * chunk.start : 2 * chunk.stop])
+                body = chunk.body
                 size = chunk.stop - chunk.start
             else:
                 body = bulk_body(chunk)
@@ -315,12 +305,18 @@ def _all_indexed(response: BulkResponse, count: int) -> bool:
     """A 2xx response with ``"errors": false`` and one item per document: nothing to walk.
 
     OpenSearch sets ``errors`` to true as soon as one item failed, so with ``false`` every item
-    succeeded; the items are still counted against the documents sent.
+    succeeded; the items are still counted against the documents sent (from the raw bytes when
+    the body has OpenSearch's compact shape, from the parsed body otherwise).
     """
-    if response.status >= 300 or response.body is None:
+    if response.status >= 300:
         return False
-    items = response.body.get("items")
-    return response.body.get("errors") is False and isinstance(items, list) and len(items) == count
+    if response.items_without_errors() == count:
+        return True
+    body = response.body
+    if body is None:
+        return False
+    items = body.get("items")
+    return body.get("errors") is False and isinstance(items, list) and len(items) == count
 
 
 def _mark(chunk: list[Action], reason: str) -> None:

@@ -12,6 +12,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from io import BytesIO
 from operator import itemgetter
 from typing import Any
 
@@ -73,6 +74,9 @@ class Shipper:
         self.dead_letters = dead_letters
         self._write = write
         self._clock = clock
+        self._buffer = BytesIO()
+        """Every bulk body is built in this one buffer (its memory stays mapped from one batch to
+        the next): a Shipper handles one batch at a time."""
         self._deliverer = Deliverer(
             self.transport,
             DeliveryLimits(
@@ -122,10 +126,19 @@ class Shipper:
             region=self.config.region,
             ship_emf=self.config.ship_emf,
             use_document_id=self.config.use_document_id,
+            max_bytes=self.config.bulk_max_bytes,
+            max_docs=self.config.bulk_max_docs,
+            keep_documents=False,
+            lazy=True,
+            buffer=self._buffer,
         )
+        # Lazy: each body is built when delivery reaches it (sent and freed before the next).
+        try:
+            result = self._deliverer.deliver_batch(batch, deadline)
+        finally:
+            batch.close()  # a no-op once every body was built (the normal case)
         stats.events_received += batch.events_received
-        stats.emf_skipped += batch.emf_skipped
-        result = self._deliverer.deliver_batch(batch, deadline)
+        stats.emf_skipped += batch.emf_skipped  # final now that every body was built
         stats.docs_indexed += result.indexed
         stats.docs_retried += result.retried
         stats.bulk_requests += result.bulk_requests

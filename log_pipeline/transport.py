@@ -6,7 +6,7 @@ signs the exact bytes sent: the body is never re-encoded after signing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from typing import Any
 
 import orjson
@@ -44,13 +44,53 @@ def sigv4_auth(auth: AuthMode, region: str | None) -> Any:
     return _AUTH_CACHE[key]
 
 
-@dataclass(frozen=True, slots=True)
+_NO_ERRORS_HEAD = re.compile(rb'\{"took":-?[0-9]+,(?:"ingest_took":-?[0-9]+,)?"errors":false,"items":\[')
+"""The start of OpenSearch's (compact) bulk response when no item failed."""
+_ITEM_START = b'{"index":{'
+"""How each item of our ``index`` actions starts; it cannot occur inside a JSON string (a quote
+there is always escaped), so counting it counts the items."""
+
+
 class BulkResponse:
-    status: int
-    body: dict[str, Any] | None
-    """Parsed JSON body, or None when the body was not a JSON object."""
-    text: str
-    """The start of the raw body, for error reasons."""
+    """One ``_bulk`` answer: the status and the raw body, parsed only when it has to be."""
+
+    __slots__ = ("_body", "_parsed", "content", "status")
+
+    def __init__(self, status: int, content: bytes) -> None:
+        self.status = status
+        self.content = content
+        self._body: dict[str, Any] | None = None
+        self._parsed = False
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        """Parsed JSON body, or None when the body is not a JSON object."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                loaded = orjson.loads(self.content) if self.content else None
+            except orjson.JSONDecodeError:
+                loaded = None
+            self._body = loaded if isinstance(loaded, dict) else None
+        return self._body
+
+    @property
+    def text(self) -> str:
+        """The start of the raw body, for error reasons (empty when the body is a JSON object)."""
+        return "" if self.body is not None else self.content[:_ERROR_TEXT_LIMIT].decode("utf-8", "replace")
+
+    def items_without_errors(self) -> int | None:
+        """The number of items of a response that says ``"errors":false``, counted in its bytes.
+
+        OpenSearch sets ``errors`` to true as soon as one item failed, so with ``false`` there is
+        no item to handle; counting the items (every one of them) is all that remains, and this
+        does it without building a dict per item. None when the body is not OpenSearch's compact
+        no-error shape: the caller then parses it and reads every item.
+        """
+        content = self.content
+        if not (200 <= self.status < 300 and _NO_ERRORS_HEAD.match(content) and content.endswith(b"]}")):
+            return None
+        return content.count(_ITEM_START)
 
 
 class Transport:
@@ -61,21 +101,15 @@ class Transport:
         self._auth = sigv4_auth(auth, region)
         self._session = session()
 
-    def post_bulk(self, body: bytes, timeout_s: float) -> BulkResponse:
+    def post_bulk(self, body: bytes | memoryview, timeout_s: float) -> BulkResponse:
+        """POST one body (bytes, or a view of the shipper's reused buffer: requests sends any
+        buffer as it is, with its Content-Length, and SigV4 hashes it the same way)."""
         connect = min(3.0, timeout_s)
         response = self._session.post(
             self.url,
-            data=body,
+            data=body,  # type: ignore[arg-type]  # the stubs omit buffers; requests accepts them
             headers={"Content-Type": "application/x-ndjson"},
             auth=self._auth,
             timeout=(connect, timeout_s),
         )
-        content = response.content
-        parsed: dict[str, Any] | None
-        try:
-            loaded = orjson.loads(content) if content else None
-            parsed = loaded if isinstance(loaded, dict) else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        text = "" if parsed is not None else content[:_ERROR_TEXT_LIMIT].decode("utf-8", "replace")
-        return BulkResponse(status=response.status_code, body=parsed, text=text)
+        return BulkResponse(response.status_code, response.content)
