@@ -81,9 +81,10 @@ def test_lean_lazy_and_reused_bodies_equal_whole_documents_chunked(max_bytes, ma
 
 def test_rebuilt_documents_equal_kept_ones():
     for payload in _payloads():
-        options = {"region": "eu-west-1", "use_document_id": True}
-        kept = build_batch(_copy(payload), **options).actions
-        rebuilt = build_batch(_copy(payload), **options, keep_documents=False).actions
+        kept = build_batch(_copy(payload), region="eu-west-1", use_document_id=True).actions
+        rebuilt = build_batch(
+            _copy(payload), region="eu-west-1", use_document_id=True, keep_documents=False
+        ).actions
         assert [(a.index, a.doc, a.event, a.doc_id) for a in rebuilt] == [
             (a.index, a.doc, a.event, a.doc_id) for a in kept
         ]
@@ -221,16 +222,22 @@ def test_gunzip_is_gzip_decompress_on_damaged_streams(content, flip, second_memb
 
 def test_a_buffer_still_viewed_by_an_abandoned_batch_does_not_break_the_next_one():
     payload = make_payload(60, pad=40)
-    limits = {"max_bytes": 2048, "max_docs": 5000}
-    expected = _expected_bodies(payload, **limits)
+    max_bytes, max_docs = 2048, 5000
+    expected = _expected_bodies(payload, max_bytes=max_bytes, max_docs=max_docs)
     buffer = BytesIO()
-    abandoned = build_batch(_copy(payload), **limits, keep_documents=False, lazy=True, buffer=buffer)
+    abandoned = build_batch(
+        _copy(payload), max_bytes=max_bytes, max_docs=max_docs, keep_documents=False, lazy=True, buffer=buffer
+    )
     held = next(abandoned.bodies())[0]  # delivery stopped by an unexpected error, view still held
-    after = build_batch(_copy(payload), **limits, keep_documents=False, lazy=True, buffer=buffer)
+    after = build_batch(
+        _copy(payload), max_bytes=max_bytes, max_docs=max_docs, keep_documents=False, lazy=True, buffer=buffer
+    )
     assert [bytes(body) for body, _start, _stop in after.bodies()] == expected
     assert bytes(held) == expected[0]
     abandoned.close()  # what the shipper does when delivery raises: the view is released
     with pytest.raises(ValueError, match="released"):
         bytes(held)
-    reused = build_batch(_copy(payload), **limits, keep_documents=False, lazy=True, buffer=buffer)
+    reused = build_batch(
+        _copy(payload), max_bytes=max_bytes, max_docs=max_docs, keep_documents=False, lazy=True, buffer=buffer
+    )
     assert [bytes(body) for body, _start, _stop in reused.bodies()] == expected
