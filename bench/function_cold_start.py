@@ -27,10 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from signals import config as env
-from signals.metrics import NAMESPACE
-from signals.services import API_SERVICE
-
 ROUNDS = 15
 TARGET_RATIO = 0.6
 OBJECTS = 50
@@ -165,6 +161,11 @@ def _lambda_layout(root: Path) -> dict[str, Path]:
 
 
 def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind: str) -> dict[str, str]:
+    # Imported here: this file also runs as the probe under `python -S`, without the repository.
+    from signals import config as env
+    from signals.metrics import NAMESPACE
+    from signals.services import API_SERVICE
+
     task_root = str(layout[kind])
     return {
         "PATH": os.environ.get("PATH", ""),
@@ -189,8 +190,12 @@ def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind:
 
 def run(rounds: int = ROUNDS, python: str = sys.executable) -> dict[str, Any]:
     """Measure both handlers; ``python`` may be another interpreter (e.g. python3.12, Lambda's)."""
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
