@@ -53,6 +53,12 @@ class ShipperConfig:
             raise ConfigError(
                 f"{env_names.ENV_OPENSEARCH_AUTH} must be one of {AUTH_MODES}, got {self.auth!r}"
             )
+        if self.auth != "none" and self.endpoint.startswith("http://"):
+            raise ConfigError(
+                f"{env_names.ENV_OPENSEARCH_ENDPOINT} must be an https:// URL with "
+                f"{env_names.ENV_OPENSEARCH_AUTH}={self.auth} (SigV4-signed traffic must be encrypted); "
+                f"http:// is only allowed with {env_names.ENV_OPENSEARCH_AUTH}=none, got {self.endpoint!r}"
+            )
         if self.auth != "none" and not self.region:
             raise ConfigError(f"{env_names.ENV_AWS_REGION} is required for SigV4 ({self.auth})")
         if self.bulk_max_bytes < 1024:

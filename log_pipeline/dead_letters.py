@@ -8,6 +8,7 @@ and on-failure destination keep the batch. ``obsctl ship replay`` reads these ob
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -79,7 +80,16 @@ class S3DeadLetters:
         self._prefix = prefix
 
     def write(self, record: dict[str, Any]) -> str:
-        key = self._prefix + _object_name(record)
+        return self._put(self._bucket, self._prefix + _object_name(record), record)
+
+    def replace(self, location: str, record: dict[str, Any]) -> str:
+        """Overwrite the record at ``s3://bucket/key`` (replay: what failed again replaces it)."""
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        if not location.startswith("s3://") or not bucket or not key:
+            raise ValueError(f"{location!r} is not an s3://bucket/key location")
+        return self._put(bucket, key, record)
+
+    def _put(self, bucket: str, key: str, record: dict[str, Any]) -> str:
         extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms"}
         if self._kms_key_id:
             extra["SSEKMSKeyId"] = self._kms_key_id
@@ -89,17 +99,15 @@ class S3DeadLetters:
 
                 self._client = boto3.client("s3")
             self._client.put_object(
-                Bucket=self._bucket,
+                Bucket=bucket,
                 Key=key,
                 Body=encode_record(record),
                 ContentType="application/json",
                 **extra,
             )
         except Exception as exc:  # any failure here must fail the invocation
-            raise DeadLetterWriteError(
-                f"dead-letter write to s3://{self._bucket}/{key} failed: {exc}"
-            ) from exc
-        return f"s3://{self._bucket}/{key}"
+            raise DeadLetterWriteError(f"dead-letter write to s3://{bucket}/{key} failed: {exc}") from exc
+        return f"s3://{bucket}/{key}"
 
 
 class DirectoryDeadLetters:
@@ -113,6 +121,18 @@ class DirectoryDeadLetters:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(encode_record(record))
+        except OSError as exc:
+            raise DeadLetterWriteError(f"dead-letter write to {path} failed: {exc}") from exc
+        return str(path)
+
+    def replace(self, location: str, record: dict[str, Any]) -> str:
+        """Overwrite the record file at ``location``, atomically (a temporary file renamed over it:
+        the record is never half-written nor absent)."""
+        path = Path(location)
+        temporary = path.with_name(path.name + ".tmp")  # not *.json: never read as a record
+        try:
+            temporary.write_bytes(encode_record(record))
+            os.replace(temporary, path)
         except OSError as exc:
             raise DeadLetterWriteError(f"dead-letter write to {path} failed: {exc}") from exc
         return str(path)

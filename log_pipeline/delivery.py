@@ -3,6 +3,8 @@
 - Bodies are split by bytes and by count (``bulk_max_bytes``, ``bulk_max_docs``).
 - Retryable (429, 5xx, rejected execution, connection errors, timeouts): resent, only those items,
   after a capped exponential backoff with full jitter, while the deadline allows.
+- No request above ``max_bytes``: a single document larger than that by itself is never sent; it
+  fails with its size and the limit (dead-lettered, nothing lost).
 - 413: the body is split in halves and resent at once; a single document that is still too large
   fails with that reason.
 - Mapping errors: the offending fields move into ``unmapped`` (one JSON string) and the document is
@@ -30,6 +32,7 @@ from log_pipeline.documents import Action, Batch
 from log_pipeline.encoding import dumps
 from log_pipeline.transport import BulkResponse, Transport
 from signals import logs as f
+from signals.config import ENV_BULK_MAX_BYTES
 
 MIN_REQUEST_S = 0.05
 """Below this much time left, another request cannot finish: stop and dead-letter."""
@@ -92,7 +95,8 @@ class DeliveryLimits:
 
 
 def chunk_actions(actions: Sequence[Action], max_bytes: int, max_docs: int) -> Iterator[list[Action]]:
-    """Consecutive groups whose encoded size stays within max_bytes (a lone oversize doc excepted)."""
+    """Consecutive groups whose encoded size stays within max_bytes (a lone oversize doc gets a group
+    of its own, which ``Deliverer`` refuses to send)."""
     chunk: list[Action] = []
     size = 0
     for action in actions:
@@ -222,6 +226,10 @@ class Deliverer:
             else:
                 body = bulk_body(chunk)
                 size = len(chunk)
+            if len(body) > self._limits.max_bytes:  # never sent (by construction, a lone document)
+                self._refuse_oversize(chunk, len(body), queue, result)
+                continue
+            if not isinstance(chunk, _Span):
                 for action in chunk:
                     action.sends += 1
             timeout = min(self._limits.max_request_timeout_s, remaining)
@@ -254,6 +262,25 @@ class Deliverer:
                 continue
             self._read_items(actions, response, result, transient, fixed)
         return transient, fixed
+
+    def _refuse_oversize(
+        self, chunk: _Chunk, length: int, queue: deque[_Chunk], result: DeliveryResult
+    ) -> None:
+        """A body above the bulk limit is not sent: halves go back in the queue; a single document
+        (larger than the limit by itself) fails with its size and the limit, for the dead letters."""
+        actions = chunk.actions() if isinstance(chunk, _Span) else chunk
+        if len(actions) > 1:
+            middle = len(actions) // 2
+            queue.appendleft(actions[middle:])
+            queue.appendleft(actions[:middle])
+            return
+        limit = self._limits.max_bytes
+        _fail(
+            actions,
+            f"document of {length} bytes (with its bulk action line) exceeds the bulk size limit "
+            f"of {limit} bytes ({ENV_BULK_MAX_BYTES}); not sent",
+            result,
+        )
 
     def _read_items(
         self,

@@ -227,11 +227,12 @@ def build_batch(
 
     Bodies are split greedily: a document joins the current body while the body stays within
     ``max_bytes`` and ``max_docs`` (a lone document larger than ``max_bytes`` gets a body of its
-    own; OpenSearch's 413 then decides). ``keep_documents=False`` (the shipper) drops each dict
-    once encoded; ``True`` (the CLI, tests) keeps them for ``actions``. ``lazy=True`` (the
-    shipper) builds each body only when ``Batch.bodies()`` reaches it. With ``buffer`` (lazy only;
-    the shipper's own, reused for every body of every batch so its memory stays mapped), each
-    body is a ``memoryview`` of that buffer, valid until the next body is asked for.
+    own, which delivery never sends: it is dead-lettered with its size and the limit).
+    ``keep_documents=False`` (the shipper) drops each dict once encoded; ``True`` (the CLI,
+    tests) keeps them for ``actions``. ``lazy=True`` (the shipper) builds each body only when
+    ``Batch.bodies()`` reaches it. With ``buffer`` (lazy only; the shipper's own, reused for
+    every body of every batch so its memory stays mapped), each body is a ``memoryview`` of that
+    buffer, valid until the next body is asked for.
     """
     if buffer is not None and not lazy:
         raise ValueError("a reused buffer needs a lazy batch (each body is only valid until the next)")

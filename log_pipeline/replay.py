@@ -2,17 +2,19 @@
 
 A batch record becomes a DATA_MESSAGE payload with the same stream and the original events, and
 goes through the same parse and delivery as live traffic; a malformed record is decoded again
-(it fails again unless the decoder changed). What still fails is reported, not hidden.
+(it fails again unless the decoder changed). What still fails is reported, not hidden, and with
+``requeue`` it replaces the original record (same location), so after a replay every event that
+failed again is in exactly one dead-letter record: replaying again never multiplies them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from log_pipeline.dead_letters import KIND_BATCH, DeadLetterStore
+from log_pipeline.dead_letters import KIND_BATCH
 from log_pipeline.pipeline import Shipper
 from log_pipeline.subscription import DATA_MESSAGE, MalformedEvent, Payload, decode_event, validate_payload
 
@@ -65,10 +67,11 @@ class _Collect:
 def replay(
     records: Iterable[tuple[str, dict[str, Any]]],
     shipper: Shipper,
-    requeue: DeadLetterStore | None = None,
+    requeue: Callable[[str, dict[str, Any]], str] | None = None,
     budget_s: float = 60.0,
 ) -> ReplayReport:
-    """Ship every record again; events that fail again go to ``requeue`` (a new record) if given."""
+    """Ship every record again. Events that fail again are reported; with ``requeue`` (a store's
+    ``replace``: location, record -> location) they replace the record they came from."""
     report = ReplayReport()
     original_store = shipper.dead_letters
     try:
@@ -94,8 +97,11 @@ def replay(
                 report.failed += len(failed["events"])
                 first = failed["events"][0]["reason"] if failed["events"] else ""
                 report.errors.append(f"{location}: {len(failed['events'])} event(s) failed again: {first}")
-                if requeue is not None:
-                    report.errors.append(f"{location}: failed events kept in {requeue.write(failed)}")
+            if requeue is not None:  # one record (ship_payload writes one per payload) replaces it
+                kept = {**collected.records[0], "events": [e for r in collected.records for e in r["events"]]}
+                report.errors.append(
+                    f"{location}: failed events kept in {requeue(location, kept)} (replaced)"
+                )
     finally:
         shipper.dead_letters = original_store
     return report

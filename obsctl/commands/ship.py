@@ -57,11 +57,16 @@ def register(sub: Any) -> None:
         "replay",
         help="Send dead letters again from s3://bucket/prefix or a local directory",
         description="Read dead-letter records from s3://bucket/prefix or a directory and ship their events "
-        "again. Prints a JSON report; exit 1 if some events failed again.",
+        "again. A record whose events fail again is replaced by a record of just those events (same "
+        "location), so replaying again never duplicates them. Prints a JSON report; exit 1 if some "
+        "events failed again.",
     )
     replay.add_argument("source", help="s3://bucket/prefix or a directory of dead-letter records")
     _add_endpoint_options(replay)
     replay.add_argument("--aws-endpoint-url", help="S3 endpoint (the local emulator); default: AWS")
+    replay.add_argument(
+        "--kms-key-id", help="KMS key for records rewritten in S3 (default: the bucket's default KMS key)"
+    )
     replay.add_argument(
         "--delete", action="store_true", help="delete each record once all its events indexed"
     )
@@ -180,7 +185,7 @@ def _send(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     import orjson
 
-    from log_pipeline.dead_letters import DirectoryDeadLetters, read_records
+    from log_pipeline.dead_letters import DirectoryDeadLetters, S3DeadLetters, read_records
     from log_pipeline.replay import replay
 
     s3 = None
@@ -195,7 +200,14 @@ def _replay(args: argparse.Namespace) -> int:
         records = list(read_records(args.source, s3))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    report = replay(records, shipper, requeue=DirectoryDeadLetters(Path(args.source)) if s3 is None else None)
+    # What fails again replaces its record in place (S3: same bucket and key, SSE-KMS).
+    store: DirectoryDeadLetters | S3DeadLetters
+    if s3 is None:
+        store = DirectoryDeadLetters(Path(args.source))
+    else:
+        bucket, _, prefix = args.source[len("s3://") :].partition("/")
+        store = S3DeadLetters(s3, bucket, args.kms_key_id, prefix)
+    report = replay(records, shipper, requeue=store.replace)
     if args.delete:
         for location in report.replayed:
             if location.startswith("s3://"):

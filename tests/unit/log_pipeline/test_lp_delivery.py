@@ -9,6 +9,8 @@ items were sent again.
 from __future__ import annotations
 
 import json
+import re
+import time
 from typing import Any
 
 import pytest
@@ -17,8 +19,11 @@ from lp_helpers import FakeContext, FakeTime, dead_letter_records, make_payload
 
 from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DeadLetterWriteError, S3DeadLetters
+from log_pipeline.delivery import Deliverer, DeliveryLimits
+from log_pipeline.documents import build_batch
 from log_pipeline.pipeline import DeliveryIncomplete, Shipper
 from log_pipeline.subscription import Payload, encode_payload
+from log_pipeline.transport import Transport
 from signals.logs import SHIPPER_DEAD_LETTER_MESSAGE
 
 RETRYABLE_ITEM = {
@@ -199,6 +204,41 @@ def test_413_on_a_single_document_dead_letters_it_alone(scripted_bulk, dead_lett
     dead = assert_accounted(payload, scripted_bulk, dead_letter_records(*dead_letter_bucket[:2]))
     assert list(dead) == [payload["logEvents"][2]["id"]]
     assert "HTTP 413" in dead[payload["logEvents"][2]["id"]]
+
+
+def test_a_document_above_the_bulk_limit_is_dead_lettered_unsent(scripted_bulk, dead_letter_bucket):
+    limit = 2048
+    shipper, _ = make_shipper(scripted_bulk.url, dead_letter_bucket, bulk_max_bytes=limit)
+    payload = make_payload(12)
+    big = payload["logEvents"][5]
+    big["message"] = "z" * 4000
+
+    summary = shipper.handle(encode_payload(payload), FakeContext())
+
+    assert max(r.body_bytes for r in scripted_bulk.requests) <= limit
+    assert big["id"] not in scripted_bulk.received()
+    dead = assert_accounted(payload, scripted_bulk, dead_letter_records(*dead_letter_bucket[:2]))
+    assert list(dead) == [big["id"]]
+    assert re.search(
+        rf"document of 4\d\d\d bytes .* limit of {limit} bytes \(BULK_MAX_BYTES\)", dead[big["id"]]
+    )
+    assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (11, 1)
+
+
+def test_resent_documents_above_the_bulk_limit_are_not_sent(scripted_bulk):
+    limit = 2048
+    batch = build_batch(make_payload(4), max_bytes=limit)
+    actions = batch.actions
+    actions[1].doc["message"] = "z" * 4000  # grown after the batch was built (as a mapping fix can)
+    actions[1].invalidate()
+    deliverer = Deliverer(Transport(scripted_bulk.url), DeliveryLimits(max_bytes=limit, max_docs=100))
+
+    result = deliverer.deliver(actions, time.monotonic() + 10)
+
+    assert result.indexed == 3
+    ((failure),) = result.failed
+    assert failure.action is actions[1] and f"limit of {limit} bytes" in failure.reason
+    assert max(r.body_bytes for r in scripted_bulk.requests) <= limit
 
 
 def test_mixed_item_failures_resend_only_the_failed_items(scripted_bulk, dead_letter_bucket):

@@ -33,8 +33,12 @@ def test_sigv4_signs_the_exact_body_for_aoss(scripted_bulk, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setattr(transport, "_AUTH_CACHE", {})
-    config = ShipperConfig(endpoint=scripted_bulk.url, auth="aoss", region="eu-west-1")
-    Shipper(config, write=lambda _l: None).handle(encode_payload(make_payload(5)), FakeContext())
+    # The config refuses SigV4 over http:// (the scripted endpoint's scheme): sign with the
+    # transport itself, the shipper's own code for aoss.
+    signing = transport.Transport(scripted_bulk.url, "aoss", "eu-west-1")
+    config = ShipperConfig(endpoint=scripted_bulk.url, region="eu-west-1")
+    shipper = Shipper(config, transport=signing, write=lambda _l: None)
+    shipper.handle(encode_payload(make_payload(5)), FakeContext())
     (request,) = scripted_bulk.requests
     headers = {k.lower(): v for k, v in request.headers.items()}
     assert re.search(r"Credential=AKIDEXAMPLE/\d{8}/eu-west-1/aoss/aws4_request", headers["authorization"])
@@ -70,14 +74,77 @@ def test_replay_reports_and_requeues_what_fails_again(scripted_bulk, tmp_path):
         )
     )
     shipper = Shipper(ShipperConfig(endpoint=scripted_bulk.url), write=lambda _l: None)
-    requeue = DirectoryDeadLetters(tmp_path / "again")
+    ((location, _),) = list(read_records(str(tmp_path / "dl")))
 
-    report = replay(read_records(str(tmp_path / "dl")), shipper, requeue=requeue)
+    report = replay(read_records(str(tmp_path / "dl")), shipper, requeue=store.replace)
 
     assert (report.indexed, report.failed, report.replayed) == (3, 1, [])
-    ((_, again),) = list(read_records(str(tmp_path / "again")))
+    ((where, again),) = list(read_records(str(tmp_path / "dl")))
+    assert where == location  # replaced in place, not a second record
     assert [e["id"] for e in again["events"]] == [bad]
     assert again["events"][0]["reason"] == "item status 400: x: no"
+
+
+def _failing_some(scripted_bulk: Any, bad: set[str]) -> None:
+    scripted_bulk.script = lambda r: Reply(
+        item_status=lambda _p, s: (
+            (400, {"type": "x", "reason": "no"}) if s[f.CW_EVENT_ID] in bad else (201, None)
+        )
+    )
+
+
+def _dead_event_ids(records: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return sorted(e["id"] for _location, record in records for e in record["events"])
+
+
+def test_cli_replay_twice_keeps_each_failing_event_in_one_directory_record(
+    scripted_bulk, monkeypatch, capsys, tmp_path
+):
+    store = DirectoryDeadLetters(tmp_path)
+    first, second = make_payload(4), make_payload(3, group="/aws/lambda/other")
+    for payload in (first, second):
+        for event in payload["logEvents"]:
+            event["id"] = f"{payload['logGroup']}-{event['id']}"
+        store.write(_record(payload, "HTTP 503"))
+    bad = {first["logEvents"][1]["id"], first["logEvents"][2]["id"], second["logEvents"][0]["id"]}
+    _failing_some(scripted_bulk, bad)
+    argv = ["ship", "replay", str(tmp_path), "--endpoint", scripted_bulk.url, "--delete"]
+
+    for attempt in (1, 2):
+        code, out, _ = _run_cli(monkeypatch, capsys, argv, "")
+        assert code == 1
+        assert json.loads(out)["failed"] == 3, f"replay {attempt}"
+        records = list(read_records(str(tmp_path)))
+        assert _dead_event_ids(records) == sorted(bad), f"replay {attempt}"
+        assert len(records) == 2
+
+    assert scripted_bulk.received() == {
+        **dict.fromkeys(bad, 2),
+        **{e["id"]: 1 for p in (first, second) for e in p["logEvents"] if e["id"] not in bad},
+    }
+
+
+def test_cli_replay_twice_keeps_each_failing_event_in_one_s3_record(
+    scripted_bulk, dead_letter_bucket, monkeypatch, capsys
+):
+    s3, bucket, key_id = dead_letter_bucket
+    payload = make_payload(5)
+    location = S3DeadLetters(s3, bucket, key_id, "dl/").write(_record(payload, "HTTP 503"))
+    bad = {payload["logEvents"][0]["id"], payload["logEvents"][3]["id"]}
+    _failing_some(scripted_bulk, bad)
+    argv = ["ship", "replay", f"s3://{bucket}/dl/", "--endpoint", scripted_bulk.url, "--region", "eu-west-1"]
+    argv += ["--kms-key-id", key_id]
+
+    for attempt in (1, 2):
+        code, out, _ = _run_cli(monkeypatch, capsys, argv, "")
+        assert code == 1
+        assert json.loads(out)["failed"] == 2, f"replay {attempt}"
+        records = list(read_records(f"s3://{bucket}/dl/", s3))
+        assert [where for where, _ in records] == [location]
+        assert _dead_event_ids(records) == sorted(bad), f"replay {attempt}"
+
+    head = s3.head_object(Bucket=bucket, Key=location.split("/", 3)[3])
+    assert head["ServerSideEncryption"] == "aws:kms" and key_id in head["SSEKMSKeyId"]
 
 
 def test_read_records_rejects_what_is_not_a_dead_letter(tmp_path):

@@ -57,11 +57,31 @@ def test_handler_reads_its_config_once_from_the_environment(scripted_bulk, monke
             {env.ENV_OPENSEARCH_ENDPOINT: "x", env.ENV_OPENSEARCH_AUTH: "none", env.ENV_SHIP_EMF: "maybe"},
             "SHIP_EMF must be true or false",
         ),
+        *(
+            (
+                {
+                    env.ENV_OPENSEARCH_ENDPOINT: "http://search.example.com",
+                    env.ENV_OPENSEARCH_AUTH: auth,
+                    env.ENV_AWS_REGION: "eu-west-1",
+                },
+                f"OPENSEARCH_ENDPOINT must be an https:// URL with OPENSEARCH_AUTH={auth}",
+            )
+            for auth in ("aoss", "es")
+        ),
     ],
 )
 def test_bad_config_names_the_setting(variables, message):
     with pytest.raises(ConfigError, match=message):
         ShipperConfig.from_env(variables)
+
+
+def test_plain_http_is_allowed_only_without_signing():
+    local = ShipperConfig.from_env(
+        {env.ENV_OPENSEARCH_ENDPOINT: "http://127.0.0.1:9200", env.ENV_OPENSEARCH_AUTH: "none"}
+    )
+    assert local.endpoint == "http://127.0.0.1:9200"
+    with pytest.raises(ConfigError, match="SigV4-signed traffic must be encrypted"):
+        ShipperConfig(endpoint="http://127.0.0.1:9200", auth="es", region="eu-west-1")
 
 
 def test_config_defaults():
