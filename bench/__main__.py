@@ -1,19 +1,37 @@
 """``make bench``: every benchmark, with its baseline measured in the same run.
 
-Results are printed as JSON and written to build/bench/results.json. Targets are checked here
-(not in timed unit tests): a missed target makes the run exit 1.
+Each benchmark runs in a fresh interpreter, so one cannot disturb another through the parent's heap,
+imports or memory high-water mark. Results are printed as JSON and written to
+build/bench/results.json. Targets are checked here (not in timed unit tests): a missed target makes
+the run exit 1.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 BENCHMARKS: tuple[str, ...] = ("bench.function_cold_start", "bench.shipper")
+RESULT_MARKER = "BENCH-RESULT "
+_CHILD = "import json, {module} as bench; print({marker!r} + json.dumps(bench.run()), flush=True)"
+
+
+def run_isolated(module_name: str) -> dict[str, Any]:
+    """Run ``module_name.run()`` in a fresh interpreter and return its result dict."""
+    code = _CHILD.format(module=module_name, marker=RESULT_MARKER)
+    process = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=1800
+    )
+    lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    if process.returncode != 0 or not lines:
+        tail = (process.stdout + process.stderr).strip()[-2000:]
+        raise RuntimeError(f"{module_name} failed (exit {process.returncode}):\n{tail}")
+    result: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_MARKER))
+    return result
 
 
 def main() -> int:
@@ -22,7 +40,7 @@ def main() -> int:
     for module_name in BENCHMARKS:
         print(f"== {module_name}", flush=True)
         started = time.perf_counter()
-        result = importlib.import_module(module_name).run()
+        result = run_isolated(module_name)
         result["bench_seconds"] = round(time.perf_counter() - started, 1)
         results[module_name] = result
         print(json.dumps(result, indent=2, sort_keys=True), flush=True)
