@@ -23,7 +23,7 @@ _CHILD = "import json, {module} as bench; print({marker!r} + json.dumps(bench.ru
 def run_isolated(module_name: str) -> dict[str, Any]:
     """Run ``module_name.run()`` in a fresh interpreter and return its result dict."""
     code = _CHILD.format(module=module_name, marker=RESULT_MARKER)
-    process = subprocess.run(  # noqa: S603 - fixed argv
+    process = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=1800
     )
     lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT_MARKER)]
