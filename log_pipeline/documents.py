@@ -319,8 +319,9 @@ def _build(
     )
     end_of = {k: b"," + encode({kind_key: k})[1:] + b"\n" for k in f.EVENT_KINDS}
     lean = docs is None
+    parse = parse_fields
     for position, event in enumerate(events):
-        kind, doc, emf = parse_fields(event["message"])
+        kind, doc, emf = parse(event["message"])
         if emf and not ship_emf:
             emf_skipped += 1
             batch.emf_skipped = emf_skipped
@@ -328,13 +329,16 @@ def _build(
                 kept = batch.events = events[:position]
             continue
         # The parsed fields, encoded (None: kept documents, or a value orjson refuses, such as an
-        # integer beyond 64 bits; both take the whole-dict path below).
-        fields: bytes | None = None
+        # integer beyond 64 bits, or any type orjson does not know (``default=str`` is left to
+        # that path, which writes the same bytes); both take the whole-dict path below).
+        fields: bytes | None
         if lean:
             try:
-                fields = encode(doc, default=str)
+                fields = encode(doc)
             except TypeError:
                 fields = None
+        else:
+            fields = None
         millis = event["timestamp"]
         second = millis // 1000
         if second != current_second:
@@ -361,18 +365,15 @@ def _build(
         if fields is not None:
             # The parsed fields, then the keys every document ends with, written as bytes
             # (``fields`` ends with "}", overwritten): what orjson would write for the whole dict.
-            millis_json = millis_bytes[millis % 1000]
             middle = without_function if function_key in doc else with_function
-            event_id_json = encode(event_id)
-            end = end_of[kind]
             write(header)
             write(fields)
             seek(-1, 1)  # over the closing brace
             write(second_json)
-            write(millis_json)
+            write(millis_bytes[millis % 1000])
             write(middle)
-            write(event_id_json)
-            write(end)
+            write(encode(event_id))
+            write(end_of[kind])
             written = tell()
             if in_body and written > max_bytes:  # it goes in the next body
                 yield from _flush(body, body_bytes, in_body, buffer is not None)
@@ -384,8 +385,11 @@ def _build(
                 write(header)
                 write(fields)
                 seek(-1, 1)
-                for piece in (second_json, millis_json, middle, event_id_json, end):
-                    write(piece)
+                write(second_json)
+                write(millis_bytes[millis % 1000])
+                write(middle)
+                write(encode(event_id))
+                write(end_of[kind])
                 written = tell()
             body_bytes = written
         else:

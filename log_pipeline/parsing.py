@@ -166,17 +166,25 @@ def parse_fields(message: str) -> _Result:
     recognised first by a prefix; each fast path builds exactly what the general code below
     would (same fields, same order), and anything unusual falls through to it.
     """
-    if message.startswith("{"):
+    head = message[:1]  # one slice, then comparisons (cheaper than a startswith per shape)
+    if head == "{":
         try:
             obj = orjson.loads(message)
         except orjson.JSONDecodeError:
             return (_APPLICATION, {_MESSAGE: message}, False)
         if obj.__class__ is not dict:
             return (_APPLICATION, {_MESSAGE: message}, False)
+        shape = tuple(obj)
+        compiled = _SHAPE_PARSERS.get(shape)
+        if compiled is not None:  # a repeated application shape: one generated function
+            return (_APPLICATION, compiled(obj, message), False)
         if "_aws" in obj or "type" in obj or "routeKey" in obj:
             return _parse_json(message, obj)
+        _count_shape(shape)
         return _parse_application(message, obj)  # what _parse_json concludes without those keys
-    if message.startswith(_START_END_PREFIXES):
+    if head == "S" or head == "E":
+        if not message.startswith(_START_END_PREFIXES):
+            return _parse_general(message)
         start_end = _START_END_LINE.match(message)  # "\s*$" absorbs the newline rstrip removes
         if start_end is not None:
             request_id, version = start_end.groups()
@@ -188,11 +196,13 @@ def parse_fields(message: str) -> _Result:
             if version is not None:
                 found[_EXTRA] = {"version": version}
             return (_PLATFORM, found, False)
-    elif message.startswith("REPORT RequestId: "):
-        report = _REPORT_LINE.match(message)
-        if report is not None and ": " not in report.group(6):
+    elif head == "R":
+        report = _REPORT_LINE.match(message) if message.startswith("REPORT RequestId: ") else None
+        if report is None:
+            return _parse_general(message)
+        request_id, duration, billed, memory, used, rest = report.groups()
+        if ": " not in rest:
             # The common REPORT shape (no XRAY/Init parts): one regex.
-            request_id, duration, billed, memory, used, _rest = report.groups()
             return (
                 _PLATFORM,
                 {
@@ -206,7 +216,7 @@ def parse_fields(message: str) -> _Result:
                 },
                 False,
             )
-    elif "a" <= message[:1] <= "z" and _TIMEOUT_MARKER not in message:
+    elif "a" <= head <= "z" and _TIMEOUT_MARKER not in message:
         return (_APPLICATION, {_MESSAGE: message}, False)  # plain text: no other shape starts so
     return _parse_general(message)
 
@@ -335,6 +345,100 @@ def _parse_application(raw: str, obj: dict[str, Any]) -> _Result:
     if obj:
         fields[_EXTRA] = obj
     return (_APPLICATION, fields, False)
+
+
+_ShapeParser = Callable[[dict[str, Any], str], dict[str, Any]]
+_SHAPE_PARSERS: dict[tuple[str, ...], _ShapeParser] = {}
+"""Generated ``_parse_application`` for one exact key sequence (``message`` included), made when a
+shape is seen a second time; lines of a batch share a few shapes."""
+_SHAPES_SEEN: dict[tuple[str, ...], None] = {}
+_SHAPE_CODE: dict[str, Callable[[tuple[str, ...]], _ShapeParser]] = {}
+"""Compiled factories by generated source (shapes that differ only in label names share one)."""
+_SHAPE_KEYS_MAX = 64
+"""Longer shapes stay on the general path (the generated code unpacks every value into a local)."""
+
+
+def _count_shape(shape: tuple[str, ...]) -> None:
+    """Note an application shape; the second time it is seen, generate its parser."""
+    if shape in _SHAPES_SEEN:
+        if len(_SHAPE_PARSERS) >= _APP_PLANS_MAX:
+            _SHAPE_PARSERS.clear()
+        _SHAPE_PARSERS[shape] = _shape_parser(shape)
+        return
+    if len(_SHAPES_SEEN) >= _APP_PLANS_MAX:
+        _SHAPES_SEEN.clear()
+    if 0 < len(shape) <= _SHAPE_KEYS_MAX and not ({"_aws", "type", "routeKey"} & set(shape)):
+        _SHAPES_SEEN[shape] = None
+
+
+def _shape_parser(shape: tuple[str, ...]) -> _ShapeParser:
+    """``_parse_application``'s fields for lines of exactly this key sequence, in one function.
+
+    Same fields, same order, same conversions as ``_parse_application`` (which pops the keys):
+    the values are unpacked in the line's order, the mapped ones go into one dict display in
+    ``_APP_ITEMS`` order (a repeated target keeps its first position and its last value), then the
+    typed values, ``message``, the level and the remaining keys (labels, in the line's order).
+    The source holds only constant names from the key tables and positions: the label names of
+    the line are passed in as a tuple, never written into the code.
+    """
+    position = {key: index for index, key in enumerate(shape)}
+    entries: list[str] = []
+    final: dict[str, int] = {}  # target -> position of the value it ends with
+    for key, target in _APP_ITEMS:
+        if key in position:
+            entries.append(f"{target!r}: v{position[key]}")
+            final[target] = position[key]
+    lines = [
+        "def make(labels):",
+        "    def parse(obj, raw):",
+        f"        {''.join(f'v{index}, ' for index in range(len(shape)))}= obj.values()",
+        f"        fields = {{{', '.join(entries)}}}",
+    ]
+    for target in _APP_TYPED_TARGETS:
+        if target in final:
+            value = f"v{final[target]}"
+            lines.append(f"        if {value}.__class__ is str:")
+            if target in _INT_FIELDS:
+                lines += [
+                    "            try:",
+                    f"                fields[{target!r}] = int({value})",
+                    "            except ValueError:",
+                    f"                fields[{target!r}] = coerce({target!r}, {value})",
+                ]
+            else:
+                lines.append(f"            fields[{target!r}] = coerce({target!r}, {value})")
+    if _PT_MESSAGE in position:
+        value = f"v{position[_PT_MESSAGE]}"
+        lines += [
+            f"        if {value}.__class__ is str:",
+            f"            fields[{_MESSAGE!r}] = {value}",
+            f"        elif {value} is None:",
+            f"            fields[{_MESSAGE!r}] = raw",
+            "        else:",
+            f"            fields[{_MESSAGE!r}] = dumps({value}).decode()",
+        ]
+    else:
+        lines.append(f"        fields[{_MESSAGE!r}] = raw")
+    if _LOG_LEVEL in final:
+        value = f"v{final[_LOG_LEVEL]}"
+        lines += [
+            f"        if {value}.__class__ is str and not {value}.isupper():",
+            f"            fields[{_LOG_LEVEL!r}] = {value}.upper()",
+        ]
+    rest = [index for index, key in enumerate(shape) if key not in _APP_KEYS and key != _PT_MESSAGE]
+    if rest:
+        labels = ", ".join(f"labels[{n}]: v{index}" for n, index in enumerate(rest))
+        lines.append(f"        fields[{_EXTRA!r}] = {{{labels}}}")
+    lines += ["        return fields", "    return parse", ""]
+    source = "\n".join(lines)
+    factory = _SHAPE_CODE.get(source)
+    if factory is None:
+        if len(_SHAPE_CODE) >= _APP_PLANS_MAX:
+            _SHAPE_CODE.clear()
+        namespace: dict[str, Any] = {"coerce": _coerce, "dumps": dumps}
+        exec(source, namespace)  # noqa: S102 - constant names and positions only
+        factory = _SHAPE_CODE[source] = namespace["make"]
+    return factory(tuple(shape[index] for index in rest))
 
 
 def _parse_access(raw: str, obj: dict[str, Any]) -> _Result:
