@@ -6,7 +6,12 @@ one JSON log line per request (correlation id = API request id, caller identity 
 metrics from ``signals.metrics`` and X-Ray subsegments (see ``tracing`` for why not the X-Ray SDK).
 """
 
+# ruff: noqa: E402 - the collector is paused before the imports below (see function/gc_pause.py)
 from __future__ import annotations
+
+from function import gc_pause
+
+_GC_WAS_ENABLED = gc_pause.pause()
 
 import os
 import sys
@@ -80,6 +85,7 @@ class Runtime:
 
 _runtime: Runtime | None = None
 _cold_start = True
+_first_runtime = True
 
 
 def runtime() -> Runtime:
@@ -87,10 +93,15 @@ def runtime() -> Runtime:
 
     The local gateway may use ``runtime().s3.meta.events`` to inject S3 faults.
     """
-    global _runtime
+    global _runtime, _first_runtime
     if _runtime is None:
-        config = load_config(os.environ)
-        _runtime = Runtime(config=config, s3=create_s3_client(config))
+        was_enabled = gc_pause.pause()  # the client's model and handlers: see gc_pause
+        try:
+            config = load_config(os.environ)
+            _runtime = Runtime(config=config, s3=create_s3_client(config))
+        finally:
+            gc_pause.resume(was_enabled, freeze=_first_runtime)
+            _first_runtime = False
     return _runtime
 
 
@@ -234,3 +245,6 @@ def _record_s3_failure(s3_segment: Subsegment, exc: BaseException, started: floa
 def _error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+gc_pause.resume(_GC_WAS_ENABLED, freeze=True)  # the end of the import: see gc_pause
