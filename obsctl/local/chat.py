@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from alerts.notify import NotificationError, validate_notification
+from obsctl.local.request_body import BodyTooLarge, read_body
 
 MAX_BODY_BYTES = 256 * 1024
 """SNS messages are at most 256 KiB."""
@@ -111,11 +112,14 @@ class ChatReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
+                try:
+                    body = read_body(self, MAX_BODY_BYTES)
+                except BodyTooLarge:
                     self._answer(413, "message larger than 256 KiB")
                     return
-                body = self.rfile.read(length)
+                if body is None:
+                    self._answer(400, "invalid Content-Length")
+                    return
                 try:
                     envelope = json.loads(body)
                 except ValueError:

@@ -11,8 +11,6 @@ that matter at the boundary.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,17 +67,6 @@ def start_emulator(
     if seed:
         seed_resources(emulator, objects=objects)
     return emulator
-
-
-@contextmanager
-def running_emulator(
-    names: LocalNames | None = None, *, objects: int = SAMPLE_OBJECT_COUNT
-) -> Iterator[Emulator]:
-    emulator = start_emulator(names, objects=objects)
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
 
 
 def seed_resources(emulator: Emulator, *, objects: int = SAMPLE_OBJECT_COUNT) -> None:

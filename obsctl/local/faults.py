@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from obsctl.local.request_body import read_body
+
 FAULTS: dict[str, tuple[int, str, str]] = {
     "error": (500, "InternalError", "We encountered an internal error. Please try again."),
     "throttle": (503, "SlowDown", "Please reduce your request rate."),
@@ -36,8 +38,10 @@ class FaultProxy:
                 return
 
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = read_body(self)
+                if body is None:
+                    self.send_error(400, "invalid Content-Length")
+                    return
                 fault = proxy.fault
                 if fault is not None:
                     proxy.faulted_requests += 1

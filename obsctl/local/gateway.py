@@ -34,6 +34,7 @@ from obsctl import sigv4
 from obsctl.local.emulator import Emulator
 from obsctl.local.lambda_runtime import Invocation, LocalFunction
 from obsctl.local.metric_filters import apply_metric_filters
+from obsctl.local.request_body import read_body
 from signals import logs as fields
 from signals import metrics as m
 from signals.services import API_ROUTE_KEY, DEFAULT_ROUTE_KEY
@@ -113,13 +114,11 @@ class LocalGateway:
                 return
 
             def _handle(self) -> None:
-                raw_length = self.headers.get("Content-Length") or "0"
-                if not raw_length.isdigit():
+                body = read_body(self)
+                if body is None:
                     status, headers, payload = 400, {"Content-Type": "application/json"}, _json(BAD_REQUEST)
                     self.close_connection = True
                 else:
-                    length = int(raw_length)
-                    body = self.rfile.read(length) if length else b""
                     status, headers, payload = gateway.handle(
                         self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
                     )
