@@ -72,11 +72,16 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
+    return parts._replace(query="&".join(f"{k}={v}" for k, v in _encoded_pairs(parts.query))).geturl()
+
+
+def _encoded_pairs(query: str) -> list[tuple[str, str]]:
+    """Each ``key=value`` of a query, decoded then encoded as SigV4 does (a bare key gets ``=``)."""
     pairs = []
-    for pair in parts.query.split("&"):
-        key, sep, value = pair.partition("=")
-        pairs.append(_q(unquote(key)) + (sep + _q(unquote(value)) if sep else "="))
-    return parts._replace(query="&".join(pairs)).geturl()
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        pairs.append((_q(unquote(key)), _q(unquote(value))))
+    return pairs
 
 
 def _q(text: str) -> str:
@@ -197,11 +202,7 @@ def _canonical_path(raw_path: str) -> str:
 def _canonical_query(raw_query: str) -> str:
     if not raw_query:
         return ""
-    pairs = []
-    for pair in raw_query.split("&"):
-        key, _, value = pair.partition("=")
-        pairs.append((_q(unquote(key)), _q(unquote(value))))
-    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+    return "&".join(f"{k}={v}" for k, v in sorted(_encoded_pairs(raw_query)))
 
 
 def _signing_key(secret: str, date: str, region: str) -> bytes:
