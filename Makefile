@@ -12,21 +12,31 @@ TOOLS := .tools
 ACTIONLINT_VERSION := v1.7.12
 CHECKOV_VERSION := 3.3.30
 STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.installed-local
 PORT ?= 8080
 
-.PHONY: help setup setup-checkov setup-actionlint lint lint-py lint-workflows fmt test test-unit \
+.PHONY: help setup setup-local setup-checkov setup-actionlint lint lint-py lint-workflows fmt test test-unit \
         test-integration check-generated check-infra render demo serve bench package clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# make demo needs only the local platform's extra; everything else installs the dev extra (a superset).
+$(LOCAL_STAMP): pyproject.toml requirements/constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24,<26"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[local]'
+	@touch $(LOCAL_STAMP)
+
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24,<26"
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(LOCAL_STAMP)
 
-setup: $(STAMP) ## Create .venv with the pinned dependencies and install obsctl into it
+setup: $(STAMP) ## Create .venv with the pinned dependencies (every extra) and install obsctl into it
+
+setup-local: $(LOCAL_STAMP) ## .venv with obsctl and the local platform only (what make demo needs)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
@@ -40,10 +50,11 @@ $(TOOLS)/actionlint:
 
 setup-actionlint: $(TOOLS)/actionlint ## actionlint, built from the Go module proxy
 
-lint-py: setup ## ruff (lint + format check) and mypy
+lint-py: setup ## ruff (lint + format check), mypy, and the import layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lint-workflows: setup setup-actionlint ## actionlint and zizmor over .github/workflows
 	$(TOOLS)/actionlint
@@ -54,16 +65,16 @@ lint: lint-py lint-workflows check-infra ## Every static check: Python, workflow
 fmt: setup ## Format Python and Terraform in place
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(PY) -m obsctl.tools.terraform fmt
+	$(PY) -m tools.terraform fmt
 
 check-generated: setup ## Fail when a committed generated file differs from what the code renders
-	$(PY) -m obsctl.tools.generated check
+	$(PY) -m tools.generated check
 
 render: setup ## Re-render every generated file (alarms, Grafana rules, dashboards, index templates)
-	$(PY) -m obsctl.tools.generated write
+	$(PY) -m tools.generated write
 
 check-infra: setup setup-checkov ## terraform fmt -check, checkov, and our own policy checks
-	$(PY) -m obsctl.tools.terraform fmt-check
+	$(PY) -m tools.terraform fmt-check
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --directory infra --config-file infra/.checkov.yaml
 
 test-unit: setup ## Unit tests only
@@ -75,17 +86,17 @@ test-integration: setup ## Integration and end-to-end tests (start a local OpenS
 test: setup lint-py check-generated check-infra ## ruff, mypy, drift and infra checks, then every test
 	$(BIN)/pytest -q
 
-demo: setup ## Run the whole platform locally end to end; writes build/demo/summary.json
+demo: setup-local ## Run the whole platform locally end to end; writes build/demo/summary.json
 	$(BIN)/obsctl demo
 
-serve: setup ## Serve the API locally on 127.0.0.1 (PORT=8080) behind a SigV4 gateway
+serve: setup-local ## Serve the API locally on 127.0.0.1 (PORT=8080) behind a SigV4 gateway
 	$(BIN)/obsctl serve --port $(PORT)
 
 bench: setup ## Benchmarks: function cold start, shipper throughput and memory
 	$(PY) -m bench
 
 package: setup ## Build the Lambda zips reproducibly into build/dist
-	$(PY) -m obsctl.tools.package
+	$(PY) -m tools.package
 
 clean: ## Remove build output, caches and the virtualenvs
 	rm -rf build dist $(VENV) $(CHECKOV_VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -327,8 +327,8 @@ def peak_rss(endpoint: str, count: int) -> dict[str, Any]:
 
 def real_opensearch(payload: dict[str, Any]) -> dict[str, Any]:
     try:
+        from local_platform.opensearch import opensearch_session
         from log_pipeline.templates import apply_index_templates
-        from obsctl.local.opensearch import opensearch_session
     except ImportError as exc:
         return {"error": f"local OpenSearch unavailable: {exc}"}
     try:

@@ -25,7 +25,7 @@ OPERATION = "ListObjectsV2"
 SERVICE_EVENT_NAME = "s3"
 """The service part of the botocore event names an S3 client emits (``before-call.s3...``)."""
 BOTOCORE_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
-"""The S3-only botocore data bundle (rendered by ``function.s3_model``)."""
+"""The S3-only botocore data bundle (rendered by ``tools.s3_model``)."""
 BUNDLE_MANIFEST = "bundle.json"
 THROTTLING_CODES = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "503"}

@@ -1,7 +1,9 @@
 """``obsctl``: the one command-line tool of the platform.
 
 Each sub-command lives in its own module under ``obsctl/commands/`` and exposes
-``register(subparsers)``; heavy imports happen inside the command, so ``obsctl --help`` is fast.
+``register(subparsers)`` (returning the sub-parsers of its actions, if it has any); heavy imports
+happen inside the command, so ``obsctl --help`` is fast. Optional packages add commands through
+:mod:`obsctl.plugins` (the local platform adds ``serve``, ``demo`` and ``opensearch start|status|stop``).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+from obsctl.plugins import load_plugins
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "serve",
     "call",
-    "demo",
     "opensearch",
     "ship",
     "alerts",
@@ -30,15 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="obsctl",
         description=(
-            "Drive the observability platform locally and against AWS: run the local stack, call the "
-            "API with SigV4, run a local OpenSearch, ship logs, render and backtest alarms, render and "
-            "publish dashboards."
+            "Operate the observability platform: call the API with SigV4, bootstrap OpenSearch, ship "
+            "and replay logs, render and backtest alarms, render and publish dashboards. With the "
+            "development checkout (the [local] extra) it also runs the whole platform locally: serve, "
+            "demo, opensearch start|status|stop."
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands: dict[str, argparse._SubParsersAction[Any]] = {}
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"obsctl.commands.{name}")
-        module.register(sub)
+        actions = module.register(sub)
+        if actions is not None:
+            commands[name] = actions
+    load_plugins(sub, commands)
     return parser
 
 

@@ -22,7 +22,7 @@ class LocalApi:
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[object]:
     """The local platform: moto server, S3 fault proxy, the real function behind the SigV4 gateway."""
-    from obsctl.local.stack import running_stack
+    from local_platform.stack import running_stack
 
     with running_stack() as stack:
         yield stack
@@ -30,7 +30,7 @@ def local_stack() -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def local_api(local_stack: object) -> LocalApi:
-    from obsctl.local.stack import LocalStack
+    from local_platform.stack import LocalStack
 
     assert isinstance(local_stack, LocalStack)
     creds = local_stack.credentials
@@ -40,7 +40,7 @@ def local_api(local_stack: object) -> LocalApi:
 @pytest.fixture(scope="session")
 def opensearch_url() -> Iterator[str]:
     """A real OpenSearch node on loopback (or $OPENSEARCH_URL), started once per session."""
-    from obsctl.local.opensearch import opensearch_session
+    from local_platform.opensearch import opensearch_session
 
     with opensearch_session() as url:
         yield url

@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
 from obsctl.cli import CliError
 
@@ -48,25 +47,19 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _is_local(endpoint: str) -> bool:
-    host = urlsplit(endpoint).hostname or ""
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-
-
 def run(args: argparse.Namespace) -> int:
     from obsctl import client
-    from obsctl.local.names import LocalNames
-    from obsctl.local.stack import caller_credentials
+    from obsctl.local_target import LOCAL_REGION, is_loopback, local_caller_keys
     from signals import config as env
 
     if not args.path.startswith("/"):
         raise CliError(f"path must start with '/': {args.path!r}")
     endpoint = args.endpoint.rstrip("/")
-    local = _is_local(endpoint)
+    local = is_loopback(endpoint)
     if args.region:
         region = args.region
     elif local:
-        region = LocalNames().region
+        region = LOCAL_REGION
     else:
         region = os.environ.get(env.ENV_AWS_REGION) or os.environ.get(env.ENV_AWS_DEFAULT_REGION) or ""
         if not region:
@@ -76,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     token: str | None = None
     if not args.unsigned:
         if local:
-            creds = caller_credentials()
-            access_key, secret_key = creds.access_key, creds.secret_key
+            access_key, secret_key = local_caller_keys()
         else:
             import botocore.session
 

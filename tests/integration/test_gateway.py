@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import botocore.auth
 import pytest
 
+from local_platform.stack import LocalStack
 from obsctl import client, sigv4
-from obsctl.local.stack import LocalStack
 from signals import logs as fields
 from signals import metrics as m
 

@@ -1,7 +1,7 @@
 """The function's IAM policy, proven by behaviour against an IAM-enforcing AWS emulator.
 
 The policy is the ``data "aws_iam_policy_document" "function"`` block of
-infra/modules/function/main.tf, rendered from the HCL (obsctl.tools.hcl), attached to an IAM user
+infra/modules/function/main.tf, rendered from the HCL (tools.hcl), attached to an IAM user
 in a moto server that enforces IAM after a few bootstrap calls (INITIAL_NO_AUTH_ACTION_COUNT).
 Listing the data bucket must work; reading, writing and deleting objects must be denied, as must
 listing any other bucket.
@@ -24,7 +24,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from obsctl.tools.hcl import block, render_policy
+from tools.hcl import block, render_policy
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from local_platform import opensearch
 from obsctl import cli
-from obsctl.local import opensearch
 from signals.config import ENV_OPENSEARCH_URL
 
 pytestmark = pytest.mark.integration
@@ -102,7 +102,7 @@ def test_node_exits_and_removes_its_data_when_the_starting_process_is_killed(tmp
     # Given a Python process that starts a node, reports it, then dies without any cleanup (SIGKILL)
     script = (
         "import json, os, signal\n"
-        "from obsctl.local import opensearch\n"
+        "from local_platform import opensearch\n"
         "h = opensearch.start_node()\n"
         "print(json.dumps({'pid': h.pid, 'home': str(h.home), 'url': h.url}), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"

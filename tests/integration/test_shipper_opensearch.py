@@ -252,8 +252,8 @@ def emulator(local_stack: Any) -> Any:
 
 
 def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
-    from obsctl.demo_steps import logs as logs_step
-    from obsctl.demo_steps.context import DemoContext
+    from local_platform.demo import logs as logs_step
+    from local_platform.demo.context import DemoContext
 
     names = emulator.names
     logs = emulator.client("logs")

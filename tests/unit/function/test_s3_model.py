@@ -9,7 +9,7 @@ from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
 from function.listing import BOTOCORE_DATA_DIR, OPERATION
-from function.s3_model import render_files
+from tools.s3_model import render_files
 
 from .support import BUCKET
 

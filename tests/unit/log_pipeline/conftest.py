@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from lp_bulk_sink import ScriptedBulk, running_sink
+
+from tests.unit.log_pipeline.bulk_sink import ScriptedBulk, running_sink
 
 
 @pytest.fixture

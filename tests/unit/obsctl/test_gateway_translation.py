@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from obsctl.local.gateway import _http_response, emf_metric_data
-from obsctl.local.lambda_runtime import Invocation
+from local_platform.gateway import _http_response, emf_metric_data
+from local_platform.lambda_runtime import Invocation
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,190 @@
+"""Demo step 2: deliver the function's and the API's logs to the shipper, into the local OpenSearch.
+
+Like CloudWatch Logs would: the events of each log stream are read back from the emulator, grouped
+into subscription payloads within PutLogEvents' limits (10,000 events, 1 MiB counting 26 bytes per
+event), gzip+base64-encoded, and handed to the shipper's real handler code in-process. The shipper's
+own output (EMF and summary line) is written into its log group in the emulator, as Lambda would.
+Then every API request id the traffic step sent must be searchable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from local_platform.demo.context import DemoContext
+from local_platform.demo.traffic import DemoCheckFailed
+from signals import logs as f
+
+_INVOCATION_BUDGET_S = 60.0
+"""What the shipper's Lambda gets in Terraform (its timeout)."""
+_SEARCH_CHUNK = 500
+
+
+@dataclass
+class _LocalLambdaContext:
+    """The bits of the Lambda context the shipper reads."""
+
+    aws_request_id: str
+    deadline: float
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def read_log_events(logs: Any, group: str) -> dict[str, list[dict[str, Any]]]:
+    """Every event of a log group, by stream, in timestamp order, shaped as CloudWatch delivers them."""
+    by_stream: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    paginator = logs.get_paginator("filter_log_events")
+    for page in paginator.paginate(logGroupName=group):
+        for event in page.get("events", []):
+            by_stream[event["logStreamName"]].append(
+                {"id": event["eventId"], "timestamp": event["timestamp"], "message": event["message"]}
+            )
+    for events in by_stream.values():
+        events.sort(key=lambda event: event["timestamp"])
+    return dict(by_stream)
+
+
+def subscription_events(
+    names: Any, group: str, by_stream: dict[str, list[dict[str, Any]]], filter_name: str
+) -> list[dict[str, Any]]:
+    """The Lambda events CloudWatch would deliver for these streams."""
+    from log_pipeline.subscription import DATA_MESSAGE, batch_events, encode_payload
+
+    lambda_events = []
+    for stream, events in sorted(by_stream.items()):
+        for batch in batch_events(events):  # type: ignore[arg-type]
+            payload = {
+                "messageType": DATA_MESSAGE,
+                "owner": names.account_id,
+                "logGroup": group,
+                "logStream": stream,
+                "subscriptionFilters": [filter_name],
+                "logEvents": batch,
+            }
+            lambda_events.append(encode_payload(payload))
+    return lambda_events
+
+
+def run(ctx: DemoContext) -> None:
+    from log_pipeline.config import ShipperConfig
+    from log_pipeline.dead_letters import S3DeadLetters
+    from log_pipeline.pipeline import Shipper
+    from log_pipeline.templates import apply_index_templates
+
+    if not ctx.opensearch_url:
+        raise DemoCheckFailed("the logs step needs OpenSearch: ctx.opensearch_url is not set")
+    names = ctx.names
+    url = ctx.opensearch_url.rstrip("/")
+    apply_index_templates(url, "none", None)
+
+    shipper_output: list[str] = []
+    config = ShipperConfig(
+        endpoint=url,
+        auth="none",
+        region=names.region,
+        dead_letter_bucket=names.dead_letter_bucket,
+        dead_letter_kms_key=names.kms_alias,
+        use_document_id=True,  # plain OpenSearch: ids make a re-delivered batch idempotent
+    )
+    dead_letters = S3DeadLetters(
+        ctx.client("s3"), names.dead_letter_bucket, names.kms_alias, config.dead_letter_prefix
+    )
+    shipper = Shipper(config, dead_letters=dead_letters, write=shipper_output.append)
+
+    logs = ctx.client("logs")
+    indexed = dead_lettered = received = emf_skipped = invocations = 0
+    for group in (names.function_log_group, names.access_log_group):
+        by_stream = read_log_events(logs, group)
+        for number, event in enumerate(
+            subscription_events(names, group, by_stream, f"{names.prefix}-to-opensearch")
+        ):
+            context = _LocalLambdaContext(
+                f"demo-{invocations:05d}-{number}", time.monotonic() + _INVOCATION_BUDGET_S
+            )
+            summary = shipper.handle(event, context)
+            invocations += 1
+            received += summary["events_received"]
+            indexed += summary["docs_indexed"]
+            dead_lettered += summary["docs_dead_lettered"]
+            emf_skipped += summary["emf_skipped"]
+    _write_shipper_logs(ctx, logs, shipper_output)
+    ctx.say(
+        f"shipped {received} log events in {invocations} subscription batches: "
+        f"{indexed} documents indexed, {emf_skipped} EMF lines skipped (CloudWatch makes metrics of them), "
+        f"{dead_lettered} dead-lettered"
+    )
+    ctx.summary["docs_indexed"] = indexed
+    ctx.summary["docs_dead_lettered"] = dead_lettered
+    ctx.summary["emf_lines_skipped"] = emf_skipped
+
+    missing = find_missing_request_ids(url, ctx.request_ids)
+    if missing:
+        raise DemoCheckFailed(f"{len(missing)} request id(s) not found in OpenSearch, e.g. {missing[:3]}")
+    ctx.say(f"all {len(set(ctx.request_ids))} API request ids are searchable in OpenSearch")
+    if ctx.request_ids:
+        ctx.say("find one request's logs (access log line and the function's lines):")
+        ctx.say(paste_query(url, ctx.request_ids[-1]))
+
+
+def request_query(request_id: str) -> dict[str, Any]:
+    """Access-log line (http.request.id) and the function's lines (correlation.id) of one request."""
+    return {
+        "query": {"multi_match": {"query": request_id, "fields": [f.HTTP_REQUEST_ID, f.CORRELATION_ID]}},
+        "sort": [{f.TIMESTAMP: "asc"}],
+    }
+
+
+def paste_query(url: str, request_id: str) -> str:
+    body = json.dumps(request_query(request_id), separators=(",", ":"))
+    search = f"{url}/{f.ALL_INDICES_PATTERN}/_search?pretty"
+    return f"curl -s -H 'Content-Type: application/json' '{search}' -d '{body}'"
+
+
+def find_missing_request_ids(url: str, request_ids: list[str]) -> list[str]:
+    """The ids with no document in any logs-* index (after a refresh, so new documents count)."""
+    import requests
+
+    wanted = sorted(set(request_ids))
+    if not wanted:
+        return []
+    requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
+    found: set[str] = set()
+    for start in range(0, len(wanted), _SEARCH_CHUNK):
+        chunk = wanted[start : start + _SEARCH_CHUNK]
+        for field_name in (f.HTTP_REQUEST_ID, f.CORRELATION_ID):
+            body = {
+                "size": 0,
+                "query": {"terms": {field_name: chunk}},
+                "aggs": {"ids": {"terms": {"field": field_name, "size": len(chunk)}}},
+            }
+            response = requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_search", json=body, timeout=30)
+            response.raise_for_status()
+            found.update(bucket["key"] for bucket in response.json()["aggregations"]["ids"]["buckets"])
+    return [request_id for request_id in wanted if request_id not in found]
+
+
+def _write_shipper_logs(ctx: DemoContext, logs: Any, lines: list[str]) -> None:
+    """Put the shipper's stdout into its log group, as Lambda would."""
+    if not lines:
+        return
+    stream = time.strftime("%Y/%m/%d/[$LATEST]") + "demo"
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_stream(logGroupName=ctx.names.shipper_log_group, logStreamName=stream)
+    now_ms = int((ctx.clock.now().timestamp() if ctx.clock else time.time()) * 1000)
+    events = [{"timestamp": now_ms, "message": line} for line in lines]
+    from log_pipeline.subscription import batch_events
+
+    for batch in batch_events(events):  # type: ignore[arg-type]
+        logs.put_log_events(logGroupName=ctx.names.shipper_log_group, logStreamName=stream, logEvents=batch)
+    from alerts.model import Var
+    from local_platform.metric_filters import apply_metric_filters
+
+    timestamp = ctx.clock.now() if ctx.clock else datetime.now(UTC)
+    apply_metric_filters(ctx.client("cloudwatch"), Var.SHIPPER_LOG_GROUP, lines, timestamp)
