@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from typing import Any
 
+from obsctl.cli import CliError
 from obsctl.plugins import register_local_opensearch
 
-__all__ = ["register"]
+__all__ = ["register", "require_local_extra"]
+
+LOCAL_EXTRA_MODULES = ("moto", "aws_lambda_powertools")
+
+
+def require_local_extra() -> None:
+    """Fail with one line naming the install step when the [local] extra is missing."""
+    missing = [name for name in LOCAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CliError(
+            f"the local platform needs {', '.join(missing)}: install the [local] extra "
+            "(pip install -e '.[local]', or make setup-local)"
+        )
 
 
 def _running_node_url() -> str | None:

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from local_platform.commands import require_local_extra
+
+    require_local_extra()
     from local_platform.demo.run import main
 
     return main(args.out, set(args.only) if args.only else None)

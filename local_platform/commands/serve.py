@@ -30,6 +30,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from local_platform.commands import require_local_extra
+
+    require_local_extra()
     from local_platform.stack import start_stack
     from obsctl.local_target import ENV_CALLER_ACCESS_KEY, ENV_CALLER_SECRET_KEY
 
