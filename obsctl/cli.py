@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "call",
     "demo",
     "opensearch",
+    "logs",
     "ship",
     "alerts",
     "dashboards",
@@ -31,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="obsctl",
         description=(
             "Drive the observability platform locally and against AWS: run the local stack, call the "
-            "API with SigV4, run a local OpenSearch, ship logs, render and backtest alarms, render and "
-            "publish dashboards."
+            "API with SigV4, run a local OpenSearch, ship logs and search them, render and backtest alarms, "
+            "render and publish dashboards."
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
