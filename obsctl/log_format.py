@@ -118,7 +118,7 @@ def text_line(source: dict[str, Any], colour: bool = False) -> str:
             level_cell = f"{_LEVEL_COLOURS[level.upper()]}{level_cell}{_RESET}"
         stamp = f"{_DIM}{stamp}{_RESET}"
         request_id = f"{_DIM}{request_id}{_RESET}"
-    return f"{stamp} {level_cell} {origin:<16} {request_id} {message}"
+    return f"{stamp} {level_cell} {origin:<24} {request_id} {message}"
 
 
 def document(hit: Hit) -> dict[str, Any]:

@@ -11,6 +11,7 @@ neither point in time nor scroll, so there the pages are plain ``search_after``.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -433,10 +434,10 @@ def _timestamp(hit: Hit) -> datetime:
 def histogram_interval(start: datetime, end: datetime, buckets: int = 30) -> int:
     """A round bucket width (seconds) that cuts [start, end] into about ``buckets`` bars."""
     span = max(1.0, (end - start).total_seconds())
-    for width in (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 43200, 86400, 604800):
+    for width in (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 43200, 86400):
         if span / width <= buckets:
             return width
-    return 604800
+    return math.ceil(span / buckets / 86400) * 86400
 
 
 def ensure(condition: bool, message: str) -> None:
