@@ -228,7 +228,9 @@ def test_the_pinned_client_signs_only_end_to_end_headers(httpserver, front, corp
     capsys.readouterr()
     assert code == 0
     (request, _response) = httpserver.log[-1]
-    signed = set(_AUTH.match(request.headers["Authorization"])["signed"].split(";"))
+    match = _AUTH.match(request.headers["Authorization"])
+    assert match is not None
+    signed = set(match["signed"].split(";"))
     assert {"host", "x-amz-date"} <= signed
     assert not signed & HOP_BY_HOP
     assert request.headers["X-Amz-Content-SHA256"]
