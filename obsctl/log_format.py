@@ -24,6 +24,11 @@ from signals import logs as f
 
 OUTPUTS: Final = ("text", "json", "ndjson")
 COLOR_MODES: Final = ("auto", "always", "never")
+LEVEL_WIDTH: Final = 11
+"""``RUNTIMEDONE``, the longest platform kind."""
+SOURCE_WIDTH: Final = 24
+ID_WIDTH: Final = 36
+"""A Lambda request id (a UUID); API request ids are shorter."""
 MESSAGE_WIDTH: Final = 400
 """Text output shortens a message to this many characters (JSON keeps it whole)."""
 
@@ -36,6 +41,9 @@ _LEVEL_COLOURS: Final = {
     "INFO": "\033[32m",
     "DEBUG": "\033[2m",
     "REPORT": "\033[36m",
+    "RUNTIMEDONE": "\033[2m",
+    "INIT_START": "\033[2m",
+    "INITSTART": "\033[2m",
     "START": "\033[2m",
     "END": "\033[2m",
     "TIMEOUT": "\033[1;31m",
@@ -94,9 +102,26 @@ def columns(source: dict[str, Any]) -> tuple[str, str, str, str, str]:
             level = str(source.get(f.LOG_LEVEL) or "-")
         origin = str(source.get(f.SERVICE_NAME) or source.get(f.LAMBDA_FUNCTION_NAME) or "-")
         message = str(source.get(f.MESSAGE, ""))
-        if source.get(f.ERROR_TYPE) and kind == f.KIND_APPLICATION:
+        if kind == f.KIND_PLATFORM:
+            message = _platform_message(source, message)
+        elif source.get(f.ERROR_TYPE):
             message = f"{message} [{source[f.ERROR_TYPE]}]"
     return stamp, level, origin, request_id, _flatten(message)
+
+
+def _platform_message(source: dict[str, Any], raw: str) -> str:
+    """REPORT lines as their figures; Lambda's JSON platform records as their type (and status)."""
+    if source.get(f.LAMBDA_PLATFORM_TYPE) == "report":
+        return report_figures(source)
+    if raw.lstrip().startswith("{"):
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return raw
+        if isinstance(record, dict) and isinstance(record.get("type"), str):
+            status = source.get(f.LAMBDA_STATUS)
+            return f"{record['type']}" + (f" status {status}" if status else "")
+    return raw
 
 
 def _number(value: Any) -> str:
@@ -110,15 +135,16 @@ def _flatten(message: str) -> str:
 
 def text_line(source: dict[str, Any], colour: bool = False) -> str:
     stamp, level, origin, request_id, message = columns(source)
-    level_cell = f"{level:<7}"
+    level_cell = f"{level:<{LEVEL_WIDTH}}"
+    id_cell = f"{request_id:<{ID_WIDTH}}"
     if colour:
         if level.isdigit():
             level_cell = f"{_status_colour(int(level))}{level_cell}{_RESET}"
         elif level.upper() in _LEVEL_COLOURS:
             level_cell = f"{_LEVEL_COLOURS[level.upper()]}{level_cell}{_RESET}"
         stamp = f"{_DIM}{stamp}{_RESET}"
-        request_id = f"{_DIM}{request_id}{_RESET}"
-    return f"{stamp} {level_cell} {origin:<24} {request_id} {message}"
+        id_cell = f"{_DIM}{id_cell}{_RESET}"
+    return f"{stamp} {level_cell} {origin:<{SOURCE_WIDTH}} {id_cell} {message}"
 
 
 def document(hit: Hit) -> dict[str, Any]:
@@ -169,27 +195,29 @@ class EventWriter:
         self.out.flush()
 
 
+def report_figures(report: dict[str, Any]) -> str:
+    """Duration, billed duration, memory, init/restore duration and status of one REPORT."""
+    parts = []
+    if f.LAMBDA_DURATION_MS in report:
+        parts.append(f"duration {_number(report[f.LAMBDA_DURATION_MS])} ms")
+    if f.LAMBDA_BILLED_DURATION_MS in report:
+        parts.append(f"billed {report[f.LAMBDA_BILLED_DURATION_MS]} ms")
+    if f.LAMBDA_MAX_MEMORY_USED_MB in report or f.LAMBDA_MEMORY_SIZE_MB in report:
+        used = report.get(f.LAMBDA_MAX_MEMORY_USED_MB, "?")
+        size = report.get(f.LAMBDA_MEMORY_SIZE_MB, "?")
+        parts.append(f"memory {used}/{size} MB")
+    if f.LAMBDA_INIT_DURATION_MS in report:
+        parts.append(f"init {_number(report[f.LAMBDA_INIT_DURATION_MS])} ms (cold start)")
+    if f.LAMBDA_RESTORE_DURATION_MS in report:
+        parts.append(f"restore {_number(report[f.LAMBDA_RESTORE_DURATION_MS])} ms")
+    if f.LAMBDA_STATUS in report:
+        parts.append(f"status {report[f.LAMBDA_STATUS]}")
+    return ", ".join(parts)
+
+
 def report_summary(reports: list[dict[str, Any]]) -> list[str]:
-    """One line per REPORT: duration, billed, memory, init, status."""
-    lines = []
-    for report in reports:
-        parts = [f"REPORT {report.get(f.LAMBDA_REQUEST_ID) or '-'}:"]
-        if f.LAMBDA_DURATION_MS in report:
-            parts.append(f"duration {_number(report[f.LAMBDA_DURATION_MS])} ms")
-        if f.LAMBDA_BILLED_DURATION_MS in report:
-            parts.append(f"billed {report[f.LAMBDA_BILLED_DURATION_MS]} ms")
-        if f.LAMBDA_MAX_MEMORY_USED_MB in report or f.LAMBDA_MEMORY_SIZE_MB in report:
-            used = report.get(f.LAMBDA_MAX_MEMORY_USED_MB, "?")
-            size = report.get(f.LAMBDA_MEMORY_SIZE_MB, "?")
-            parts.append(f"memory {used}/{size} MB")
-        if f.LAMBDA_INIT_DURATION_MS in report:
-            parts.append(f"init {_number(report[f.LAMBDA_INIT_DURATION_MS])} ms (cold start)")
-        if f.LAMBDA_RESTORE_DURATION_MS in report:
-            parts.append(f"restore {_number(report[f.LAMBDA_RESTORE_DURATION_MS])} ms")
-        if f.LAMBDA_STATUS in report:
-            parts.append(f"status {report[f.LAMBDA_STATUS]}")
-        lines.append(parts[0] + " " + ", ".join(parts[1:]))
-    return lines
+    """One line per REPORT: its Lambda request id, then its figures."""
+    return [f"REPORT {r.get(f.LAMBDA_REQUEST_ID) or '-'}: {report_figures(r)}" for r in reports]
 
 
 def stats_text(stats: dict[str, Any], group_label: str, width: int = 40) -> list[str]:
