@@ -363,3 +363,23 @@ def test_a_closed_pipe_is_not_an_error(corpus):
     errors = process.stderr.read().decode()
     assert process.wait(timeout=60) == 0
     assert "Traceback" not in errors
+
+
+@pytest.mark.parametrize(("alarm", "expected"), [("api-5xx-rate", 6), ("api-latency-p99", 6)])
+def test_local_notification_link_answers_on_the_node(corpus, alarm, expected):
+    # The demo's notifications link to the node itself (no OpenSearch Dashboards runs locally): the
+    # link must answer there, with the alarm's matching access-log lines of that time.
+    import requests
+
+    from alerts.notify import LinkContext, opensearch_link
+
+    links = LinkContext(region="eu-west-1", account_id="123456789012", opensearch_search_url=corpus.url)
+    url = opensearch_link(links, alarm, corpus.start + timedelta(minutes=5))
+    assert url.startswith(f"{corpus.url}/{f.index_pattern(f.KIND_ACCESS)}/_search?q=")
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200, response.text
+    hits = [hit["_source"] for hit in response.json()["hits"]["hits"]]
+    assert all(hit[f.EVENT_KIND] == f.KIND_ACCESS for hit in hits)
+    # the corpus' 503 lines (3 s latency); other tests' documents are at other times
+    assert len(hits) == expected
+    assert all(hit[f.HTTP_STATUS] == 503 for hit in hits)
