@@ -14,6 +14,7 @@ per line. The documents are ``_source`` exactly as stored, plus ``_index``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import IO, Any, Final
 
@@ -106,7 +107,22 @@ def columns(source: dict[str, Any]) -> tuple[str, str, str, str, str]:
             message = _platform_message(source, message)
         elif source.get(f.ERROR_TYPE):
             message = f"{message} [{source[f.ERROR_TYPE]}]"
-    return stamp, level, origin, request_id, _flatten(message)
+    cells = (stamp, level, origin, request_id, _flatten(message))
+    return tuple(inert(cell) for cell in cells)  # type: ignore[return-value]
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters: logged data (a request path, a message) must not reach a terminal
+as escape sequences (screen clearing, OSC 52 clipboard writes, forged lines)."""
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def inert(text: str) -> str:
+    """``text`` with its control characters written out (``\\x1b``), safe to print to a terminal."""
+    return _CONTROL.sub(_escape, text)
 
 
 def _platform_message(source: dict[str, Any], raw: str) -> str:
@@ -217,13 +233,13 @@ def report_figures(report: dict[str, Any]) -> str:
 
 def report_summary(reports: list[dict[str, Any]]) -> list[str]:
     """One line per REPORT: its Lambda request id, then its figures."""
-    return [f"REPORT {r.get(f.LAMBDA_REQUEST_ID) or '-'}: {report_figures(r)}" for r in reports]
+    return [inert(f"REPORT {r.get(f.LAMBDA_REQUEST_ID) or '-'}: {report_figures(r)}") for r in reports]
 
 
 def stats_text(stats: dict[str, Any], group_label: str, width: int = 40) -> list[str]:
     """The counts per group, then a bar per time bucket."""
     lines = [f"{stats['total']} events"]
-    groups = stats["groups"]
+    groups = [{**g, "key": inert(str(g["key"]))} for g in stats["groups"]]
     if groups:
         key_width = max(len(str(g["key"])) for g in groups)
         lines.append(f"by {group_label}:")

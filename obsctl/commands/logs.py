@@ -230,7 +230,6 @@ def _search(args: argparse.Namespace) -> int:
 
 @_guarded
 def _request(args: argparse.Namespace) -> int:
-    from obsctl.log_format import report_summary
     from obsctl.log_search import Filters, request_story
 
     start, end = _range(args)
@@ -242,20 +241,28 @@ def _request(args: argparse.Namespace) -> int:
     if args.output == "json":
         writer.close({"count": writer.count, "request": story.summary()})
     elif args.output == "text":
-        summary = story.summary()
-        kinds = ", ".join(f"{count} {kind}" for kind, count in summary["events_by_kind"].items())
-        print(f"-- {len(story.events)} events ({kinds})")
-        if summary["api_request_ids"]:
-            print(f"-- API request id: {', '.join(summary['api_request_ids'])}")
-        if summary["lambda_request_ids"]:
-            print(f"-- Lambda request id: {', '.join(summary['lambda_request_ids'])}")
-        if summary["trace_ids"]:
-            print(f"-- trace id: {', '.join(summary['trace_ids'])}")
-        if summary["http_status"]:
-            print(f"-- HTTP status: {', '.join(map(str, summary['http_status']))}")
-        for line in report_summary(summary["reports"]):
-            print(f"-- {line}")
+        print("\n".join(_request_summary_lines(story)))
     return 0
+
+
+def _request_summary_lines(story: Any) -> list[str]:
+    """The summary after a request's events (ids, statuses, REPORT figures), safe for a terminal."""
+    from obsctl.log_format import inert, report_summary
+
+    lines: list[str] = []
+    summary = story.summary()
+    kinds = ", ".join(f"{count} {kind}" for kind, count in summary["events_by_kind"].items())
+    lines.append(f"-- {len(story.events)} events ({kinds})")
+    if summary["api_request_ids"]:
+        lines.append(f"-- API request id: {', '.join(summary['api_request_ids'])}")
+    if summary["lambda_request_ids"]:
+        lines.append(f"-- Lambda request id: {', '.join(summary['lambda_request_ids'])}")
+    if summary["trace_ids"]:
+        lines.append(f"-- trace id: {', '.join(summary['trace_ids'])}")
+    if summary["http_status"]:
+        lines.append(f"-- HTTP status: {', '.join(map(str, summary['http_status']))}")
+    lines.extend(f"-- {line}" for line in report_summary(summary["reports"]))
+    return [inert(line) for line in lines]
 
 
 @_guarded
