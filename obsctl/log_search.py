@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from obsctl.opensearch_client import OpenSearchClientError, Target, call
+from obsctl.opensearch_client import OpenSearchClientError, Target, call, describe_error
 from signals import logs as f
 
 DEFAULT_INDEX: Final = f.ALL_INDICES_PATTERN
@@ -216,13 +216,19 @@ class Searcher:
             if pit_id is not None:
                 self._close_pit(pit_id)
 
-    def _open_pit(self) -> str:
-        response = call(
-            self.target,
-            lambda: self.client.create_pit(index=self.index, params={"keep_alive": PIT_KEEP_ALIVE}),
-            index=self.index,
-            what="point-in-time search",
-        )
+    def _open_pit(self) -> str | None:
+        """A point in time for the later pages, or None where the cluster has none (OpenSearch
+        before 2.4, a proxy that does not route it): plain ``search_after`` pages then."""
+        from opensearchpy.exceptions import TransportError
+
+        try:
+            response = self.client.create_pit(index=self.index, params={"keep_alive": PIT_KEEP_ALIVE})
+        except TransportError as exc:
+            if exc.status_code in (400, 404, 405, 501):
+                return None
+            raise OpenSearchClientError(
+                describe_error(exc, self.target, index=self.index, what="point-in-time search")
+            ) from None
         return str(response["pit_id"])
 
     def _close_pit(self, pit_id: str) -> None:

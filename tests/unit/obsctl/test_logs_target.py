@@ -176,3 +176,51 @@ def test_histogram_interval_stays_near_thirty_bars():
     ):
         width = histogram_interval(start, end)
         assert (end - start).total_seconds() / width <= 30
+
+
+class _Cluster:
+    """A cluster with ``n`` events and no point in time (404 on create_pit, as OpenSearch < 2.4)."""
+
+    def __init__(self, n: int, pit_status: int = 404) -> None:
+        self.docs = [
+            {f.TIMESTAMP: f"2026-12-02T10:00:{i:02d}.000Z", f.CW_EVENT_ID: f"{i:03d}", f.EVENT_KIND: "access"}
+            for i in range(n)
+        ]
+        self.pit_status = pit_status
+        self.bodies: list[dict[str, object]] = []
+
+    def create_pit(self, **_kwargs):
+        cls = ose.AuthorizationException if self.pit_status == 403 else ose.TransportError
+        raise cls(self.pit_status, "nope", {"error": {"type": "x", "reason": "no pit here"}})
+
+    def search(self, body, **_kwargs):
+        self.bodies.append(body)
+        docs = sorted(self.docs, key=lambda d: (d[f.TIMESTAMP], d[f.CW_EVENT_ID]), reverse=True)
+        if "search_after" in body:
+            after = tuple(body["search_after"])
+            docs = [d for d in docs if (d[f.TIMESTAMP], d[f.CW_EVENT_ID]) < after]
+        page = docs[: body["size"]]
+        hits = [{"_index": "i", "_source": d, "sort": [d[f.TIMESTAMP], d[f.CW_EVENT_ID]]} for d in page]
+        return {"hits": {"hits": hits}}
+
+
+def test_no_point_in_time_falls_back_to_plain_search_after():
+    from obsctl.log_search import Searcher
+
+    cluster = _Cluster(23)
+    searcher = Searcher(cluster, Target("http://n", "none"), page_size=5)
+    got = [hit.source[f.CW_EVENT_ID] for hit in searcher.events(Filters(), limit=100)]
+    assert got == [f"{i:03d}" for i in range(22, -1, -1)]
+    assert all("pit" not in body for body in cluster.bodies) and len(cluster.bodies) == 5
+
+
+def test_a_refused_point_in_time_is_one_line():
+    from obsctl.log_search import Searcher
+
+    searcher = Searcher(
+        _Cluster(23, pit_status=403), Target(AOSS.replace("aoss", "es"), "es", "eu-west-1"), page_size=5
+    )
+    with pytest.raises(
+        OpenSearchClientError, match=r"^point-in-time search refused by .* \(HTTP 403: no pit here\)"
+    ):
+        list(searcher.events(Filters(), limit=100))
