@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from obsctl.demo_steps.context import DemoContext, SimClock
+from signals.config import ENV_OPENSEARCH_URL
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("API traffic", "obsctl.demo_steps.traffic"),
@@ -155,7 +157,7 @@ def _print_logs_commands(ctx: DemoContext, keep: bool) -> None:
     print("\nfind this run's logs in OpenSearch:")
     for line in lines:
         print(f"  {line}")
-    if not keep:
+    if not keep and not os.environ.get(ENV_OPENSEARCH_URL):
         print("(the demo stops its OpenSearch node on exit: `make demo-keep` keeps it up for these)")
 
 
