@@ -16,7 +16,7 @@ LOCAL_STAMP := $(VENV)/.installed-local
 PORT ?= 8080
 
 .PHONY: help setup setup-local setup-checkov setup-actionlint lint lint-py lint-workflows fmt test test-unit \
-        test-integration check-generated check-infra render demo serve bench package clean
+        test-integration check-generated check-infra render demo demo-keep serve bench package clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -88,6 +88,9 @@ test: setup lint-py check-generated check-infra ## ruff, mypy, drift and infra c
 
 demo: setup-local ## Run the whole platform locally end to end; writes build/demo/summary.json
 	$(BIN)/obsctl demo
+
+demo-keep: setup-local ## The demo, then keep its API and OpenSearch running until Ctrl-C (for `obsctl logs`)
+	$(BIN)/obsctl demo --keep
 
 serve: setup-local ## Serve the API locally on 127.0.0.1 (PORT=8080) behind a SigV4 gateway
 	$(BIN)/obsctl serve --port $(PORT)

@@ -11,10 +11,11 @@ CloudWatch alarms reach Chatbot natively; everything else (Grafana alerts, the l
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from alerts import catalog
 from alerts.model import AnyMetricAlarm, CompositeAlarm, MathAlarm
@@ -49,6 +50,9 @@ class LinkContext:
     opensearch_dashboards_url: str = "http://127.0.0.1:5601"
     cloudwatch_console_url: str | None = None
     """Override for the console base (tests, local emulators)."""
+    opensearch_search_url: str | None = None
+    """A plain OpenSearch node with no Dashboards in front (the local demo): when set, the logs link
+    is that node's own URI search (``_search?q=``) on the alarm's query, which answers there."""
 
     def alarm_name(self, name: str) -> str:
         return f"{self.name_prefix}-{name}"
@@ -121,11 +125,21 @@ def opensearch_link(links: LinkContext, alarm_name: str, at: datetime | None) ->
     else:
         start_iso = datetime.fromtimestamp(at.timestamp() - 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         end_iso = datetime.fromtimestamp(at.timestamp() + 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if links.opensearch_search_url:
+        lucene = f"({_lucene(query)}) AND {L.TIMESTAMP}:[{start_iso} TO {end_iso}]"
+        params = urlencode({"q": lucene, "sort": f"{L.TIMESTAMP}:desc", "size": 50})
+        return f"{links.opensearch_search_url.rstrip('/')}/{index}/_search?{params}"
     state = (
         f"_g=(time:(from:'{start_iso}',to:'{end_iso}'))"
         f"&_a=(index:'{index}',query:(language:kuery,query:'{query}'))"
     )
     return f"{links.opensearch_dashboards_url}/app/discover#/?{quote(state, safe='=&:(),')}"
+
+
+def _lucene(dql: str) -> str:
+    """The DQL of :func:`opensearch_query` in Lucene query string syntax (``a >= 1`` -> ``a:>=1``)."""
+    lucene = re.sub(r"(\S+) (>=|<=|>|<) (\S+)", r"\1:\2\3", dql)
+    return re.sub(r" and ", " AND ", lucene)
 
 
 def _fmt(value: float | None) -> str:

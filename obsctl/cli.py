@@ -19,6 +19,7 @@ from obsctl.plugins import load_plugins
 COMMAND_MODULES: tuple[str, ...] = (
     "call",
     "opensearch",
+    "logs",
     "ship",
     "alerts",
     "dashboards",
@@ -33,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="obsctl",
         description=(
-            "Operate the observability platform: call the API with SigV4, bootstrap OpenSearch, ship "
-            "and replay logs, render and backtest alarms, render and publish dashboards. With the "
+            "Operate the observability platform: call the API with SigV4, bootstrap and search "
+            "OpenSearch, ship and replay logs, render and backtest alarms, render and publish dashboards. With the "
             "development checkout (the [local] extra) it also runs the whole platform locally: serve, "
             "demo, opensearch start|status|stop."
         ),

@@ -27,6 +27,12 @@ def register(sub: Any) -> None:
         choices=STEP_NAMES,
         help="run only this step (repeatable; traffic is needed by the others)",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the local stack and OpenSearch running at the end, until Ctrl-C, "
+        "so the printed `obsctl logs` commands work (make demo-keep)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,4 +42,4 @@ def run(args: argparse.Namespace) -> int:
     require_local_extra()
     from local_platform.demo.run import main
 
-    return main(args.out, set(args.only) if args.only else None)
+    return main(args.out, set(args.only) if args.only else None, keep=args.keep)

@@ -188,7 +188,7 @@ def _play_and_notify(ctx: DemoContext, sns: Any, receiver: ChatReceiver) -> None
         region=names.region,
         account_id=names.account_id,
         name_prefix=names.prefix,
-        opensearch_dashboards_url=ctx.opensearch_url or LinkContext.opensearch_dashboards_url,
+        opensearch_search_url=ctx.opensearch_url,  # a bare node: no Dashboards to link to
     )
     for change in changes:
         message = format_notification(

@@ -10,7 +10,6 @@ Then every API request id the traffic step sent must be searchable.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from signals import logs as f
 _INVOCATION_BUDGET_S = 60.0
 """What the shipper's Lambda gets in Terraform (its timeout)."""
 _SEARCH_CHUNK = 500
+_EXAMPLE_CANDIDATES = 20
 
 
 @dataclass
@@ -129,22 +129,29 @@ def run(ctx: DemoContext) -> None:
         raise DemoCheckFailed(f"{len(missing)} request id(s) not found in OpenSearch, e.g. {missing[:3]}")
     ctx.say(f"all {len(set(ctx.request_ids))} API request ids are searchable in OpenSearch")
     if ctx.request_ids:
-        ctx.say("find one request's logs (access log line and the function's lines):")
-        ctx.say(paste_query(url, ctx.request_ids[-1]))
+        request_id, story = example_request(url, ctx.request_ids)
+        ctx.summary["example_request_id"] = request_id
+        ctx.say(
+            f"`obsctl logs request {request_id}` finds its {len(story.events)} lines "
+            f"({', '.join(f'{n} {k}' for k, n in story.summary()['events_by_kind'].items())})"
+        )
 
 
-def request_query(request_id: str) -> dict[str, Any]:
-    """Access-log line (http.request.id) and the function's lines (correlation.id) of one request."""
-    return {
-        "query": {"multi_match": {"query": request_id, "fields": [f.HTTP_REQUEST_ID, f.CORRELATION_ID]}},
-        "sort": [{f.TIMESTAMP: "asc"}],
-    }
+def example_request(url: str, request_ids: list[str]) -> tuple[str, Any]:
+    """The newest request whose whole story is in OpenSearch (access line, function lines, REPORT),
+    found with ``obsctl logs request``'s own code; else the newest request."""
+    from obsctl.log_search import Searcher, request_story
+    from obsctl.opensearch_client import Target, build_client
 
-
-def paste_query(url: str, request_id: str) -> str:
-    body = json.dumps(request_query(request_id), separators=(",", ":"))
-    search = f"{url}/{f.ALL_INDICES_PATTERN}/_search?pretty"
-    return f"curl -s -H 'Content-Type: application/json' '{search}' -d '{body}'"
+    target = Target(url, "none")
+    searcher = Searcher(build_client(target), target)
+    story = None
+    for request_id in list(dict.fromkeys(reversed(request_ids)))[:_EXAMPLE_CANDIDATES]:
+        story = request_story(searcher, request_id)
+        kinds = {hit.source.get(f.EVENT_KIND) for hit in story.events}
+        if {f.KIND_ACCESS, f.KIND_APPLICATION, f.KIND_PLATFORM} <= kinds and story.reports():
+            return request_id, story
+    return request_ids[-1], story or request_story(searcher, request_ids[-1])
 
 
 def find_missing_request_ids(url: str, request_ids: list[str]) -> list[str]:

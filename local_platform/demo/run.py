@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import shutil
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from local_platform.demo.context import DemoContext, SimClock
+from signals.config import ENV_OPENSEARCH_URL
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("API traffic", "local_platform.demo.traffic"),
@@ -35,7 +39,7 @@ def _printer(prefix: str) -> Callable[[str], None]:
     return say
 
 
-def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
+def run_demo(out_dir: Path, *, only: set[str] | None = None, keep: bool = False) -> dict[str, Any]:
     from local_platform.stack import start_stack
     from obsctl import client
 
@@ -92,10 +96,13 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None) -> dict[str, Any]:
         ctx.summary["responses"] = {str(code): count for code, count in sorted(statuses.items())}
         ctx.summary["log_events"] = stack.gateway.log_events_written
         ctx.summary["trace_segments"] = stack.xray.segment_count
-    ctx.summary["duration_seconds"] = round(time.perf_counter() - started, 1)
-    summary_path = out_dir / "summary.json"
-    summary_path.write_text(json.dumps(ctx.summary, indent=2, sort_keys=True) + "\n")
-    _print_summary(ctx.summary, summary_path)
+        ctx.summary["duration_seconds"] = round(time.perf_counter() - started, 1)
+        summary_path = out_dir / "summary.json"
+        summary_path.write_text(json.dumps(ctx.summary, indent=2, sort_keys=True) + "\n")
+        _print_summary(ctx.summary, summary_path)
+        _print_logs_commands(ctx, keep)
+        if keep:
+            _wait_for_interrupt(stack.url, ctx.opensearch_url)
     return ctx.summary
 
 
@@ -108,11 +115,66 @@ def _print_summary(summary: dict[str, Any], path: Path) -> None:
     print(f"written to {path}")
 
 
-def main(out_dir: str = "build/demo", only: set[str] | None = None) -> int:
+def obsctl_command() -> str:
+    """How to run obsctl from here: ``obsctl`` on PATH, else this virtualenv's script."""
+    if shutil.which("obsctl"):
+        return "obsctl"
+    script = Path(sys.executable).with_name("obsctl")
+    if script.exists():
+        try:
+            return str(script.relative_to(Path.cwd()))
+        except ValueError:
+            return str(script)
+    return f"{sys.executable} -m obsctl"
+
+
+def logs_commands(ctx: DemoContext) -> list[str]:
+    """``obsctl logs`` lines for this run's documents: one request's story, its errors, its counts."""
+    if not ctx.opensearch_url:
+        return []
+    from obsctl.log_search import iso
+
+    obsctl = obsctl_command()
+    endpoint = f"--endpoint {ctx.opensearch_url}"
+    # The run's events carry the simulated clock's times (up to an hour ahead): bound by them.
+    start, end = (
+        iso(ctx.started_at - timedelta(minutes=1)),
+        iso((ctx.clock.now() if ctx.clock else ctx.started_at) + timedelta(minutes=1)),
+    )
+    lines = []
+    example = ctx.summary.get("example_request_id")
+    if example:
+        lines.append(f"{obsctl} logs request {example} {endpoint}")
+    lines.append(f"{obsctl} logs search --level ERROR --from {start} {endpoint}")
+    lines.append(f"{obsctl} logs stats --by status --from {start} --to {end} {endpoint}")
+    return lines
+
+
+def _print_logs_commands(ctx: DemoContext, keep: bool) -> None:
+    lines = logs_commands(ctx)
+    if not lines:
+        return
+    print("\nfind this run's logs in OpenSearch:")
+    for line in lines:
+        print(f"  {line}")
+    if not keep and not os.environ.get(ENV_OPENSEARCH_URL):
+        print("(the demo stops its OpenSearch node on exit: `make demo-keep` keeps it up for these)")
+
+
+def _wait_for_interrupt(api_url: str, opensearch_url: str | None) -> None:
+    print(f"\nkept running: API {api_url}, OpenSearch {opensearch_url}; press Ctrl-C to stop", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+
+
+def main(out_dir: str = "build/demo", only: set[str] | None = None, keep: bool = False) -> int:
     from local_platform.demo.traffic import DemoCheckFailed
 
     try:
-        run_demo(Path(out_dir), only=only)
+        run_demo(Path(out_dir), only=only, keep=keep)
     except DemoCheckFailed as exc:
         print(f"demo check failed: {exc}", file=sys.stderr)
         return 1

@@ -53,4 +53,6 @@ def test_demo_runs_end_to_end(tmp_path: Path, opensearch_url: str) -> None:
     assert "api-incident" in summary["alarms_fired"]
     assert summary["notifications_delivered"] >= len(summary["alarms_fired"])
     assert summary["dashboards_written"] == 4
+    # and it ended with the `obsctl logs` command for one real request of the run
+    assert f"logs request {summary['example_request_id']} --endpoint {opensearch_url}" in result.stdout
     assert (tmp_path / "dashboards").is_dir()

@@ -320,7 +320,9 @@ def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
     # other tests' traffic may be in the shared log groups too: ours is at least all there
     assert ctx.summary["docs_indexed"] >= len(function_lines) + len(access_lines)
     assert ctx.summary["docs_dead_lettered"] == 0
-    assert any(line.startswith("curl -s") and api_ids[-1] in line for line in said)
+    # the newest request's whole story (access line, function lines, REPORT) is the example
+    assert ctx.summary["example_request_id"] == api_ids[-1]
+    assert any(line.startswith(f"`obsctl logs request {api_ids[-1]}` finds its 5 lines") for line in said)
     shipper_events = logs.filter_log_events(logGroupName=names.shipper_log_group)["events"]
     assert any(f'"{SHIPPER_EVENTS_RECEIVED}"' in e["message"] for e in shipper_events)
     ctx.request_ids.append("never-sent")
