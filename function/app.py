@@ -51,6 +51,19 @@ from signals.services import API_ROUTE_KEY, API_SERVICE
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+__all__ = [
+    "DEFAULT_ROUTE",
+    "DEFAULT_STAGE",
+    "ROUTE_METHOD",
+    "ROUTE_PATH",
+    "Runtime",
+    "handler",
+    "logger",
+    "metrics",
+    "reset_runtime",
+    "runtime",
+]
+
 ROUTE_METHOD, ROUTE_PATH = API_ROUTE_KEY.split(" ", 1)
 DEFAULT_ROUTE = "$default"
 DEFAULT_STAGE = "$default"

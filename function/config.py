@@ -22,7 +22,18 @@ from signals.config import (
 )
 from signals.lambda_env import ConfigError
 
-__all__ = ["Config", "ConfigError", "load_config"]
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_READ_TIMEOUT",
+    "MAX_ATTEMPTS_LIMIT",
+    "MAX_CONNECT_TIMEOUT",
+    "MAX_READ_TIMEOUT",
+    "MIN_SECRET_LENGTH",
+    "Config",
+    "ConfigError",
+    "load_config",
+]
 
 MIN_SECRET_LENGTH = 32
 """HMAC-SHA256 keys shorter than the hash output weaken the token signature."""

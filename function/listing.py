@@ -20,6 +20,20 @@ from function.params import ListQuery
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+__all__ = [
+    "BOTOCORE_DATA_DIR",
+    "BUNDLE_MANIFEST",
+    "OPERATION",
+    "THROTTLING_CODES",
+    "Page",
+    "bundle_matches",
+    "create_s3_client",
+    "is_throttling",
+    "iso_utc",
+    "list_page",
+    "to_item",
+]
+
 OPERATION = "ListObjectsV2"
 BOTOCORE_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
 """The S3-only botocore data bundle (rendered by ``tools.s3_model``)."""

@@ -16,6 +16,8 @@ from typing import Any
 
 from obsctl.plugins import load_plugins
 
+__all__ = ["COMMAND_MODULES", "CliError", "build_parser", "main"]
+
 COMMAND_MODULES: tuple[str, ...] = (
     "call",
     "opensearch",

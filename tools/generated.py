@@ -13,6 +13,8 @@ import importlib
 import sys
 from pathlib import Path
 
+__all__ = ["GENERATORS", "ROOT", "check", "main", "render_all", "write"]
+
 GENERATORS: tuple[str, ...] = (
     "tools.signal_files",
     "tools.terraform",

@@ -21,6 +21,18 @@ from pathlib import Path
 
 from signals import config, logs, metrics, services
 
+__all__ = [
+    "INFRA_DIR",
+    "REPO_ROOT",
+    "SIGNALS_FILE",
+    "TerraformToolError",
+    "fmt",
+    "main",
+    "render_files",
+    "signals_document",
+    "terraform_dirs",
+]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA_DIR = REPO_ROOT / "infra"
 SIGNALS_FILE = "infra/live/signals.json"

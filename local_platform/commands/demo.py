@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+__all__ = ["STEP_NAMES", "register", "run"]
+
 STEP_NAMES = ("traffic", "logs", "alerts", "dashboards")
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from obsctl.cli import CliError
 
+__all__ = ["register", "run"]
+
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(

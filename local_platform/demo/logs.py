@@ -21,6 +21,15 @@ from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
 from signals import logs as f
 
+__all__ = [
+    "find_missing_request_ids",
+    "paste_query",
+    "read_log_events",
+    "request_query",
+    "run",
+    "subscription_events",
+]
+
 _INVOCATION_BUDGET_S = 60.0
 """What the shipper's Lambda gets in Terraform (its timeout)."""
 _SEARCH_CHUNK = 500

@@ -14,6 +14,8 @@ from obsctl.cli import CliError
 from obsctl.plugins import find_local_opensearch
 from signals.config import ENV_OPENSEARCH_URL
 
+__all__ = ["AUTH_MODES", "register"]
+
 AUTH_MODES = ("none", "aoss", "es")
 
 
