@@ -49,6 +49,7 @@ from signals.metrics import (
 from signals.services import API_ROUTE_KEY, API_SERVICE
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_s3 import S3Client
 
 __all__ = [
@@ -124,10 +125,10 @@ def reset_runtime() -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: Any) -> Response:
+def handler(event: dict[str, Any], context: LambdaContext) -> Response:
     global _cold_start
     request_context = event.get("requestContext") or {}
-    request_id = str(request_context.get("requestId") or getattr(context, "aws_request_id", ""))
+    request_id = str(request_context.get("requestId") or context.aws_request_id)
     logger.set_correlation_id(request_id)
     iam = (request_context.get("authorizer") or {}).get("iam") or {}
     logger.append_keys(**{APP_CALLER_ARN: iam.get("userArn"), APP_CALLER_ACCOUNT: iam.get("accountId")})

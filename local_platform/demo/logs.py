@@ -19,7 +19,7 @@ from typing import Any
 
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
-from signals import logs as f
+from signals import logs as fields
 
 __all__ = [
     "find_missing_request_ids",
@@ -145,14 +145,16 @@ def run(ctx: DemoContext) -> None:
 def request_query(request_id: str) -> dict[str, Any]:
     """Access-log line (http.request.id) and the function's lines (correlation.id) of one request."""
     return {
-        "query": {"multi_match": {"query": request_id, "fields": [f.HTTP_REQUEST_ID, f.CORRELATION_ID]}},
-        "sort": [{f.TIMESTAMP: "asc"}],
+        "query": {
+            "multi_match": {"query": request_id, "fields": [fields.HTTP_REQUEST_ID, fields.CORRELATION_ID]}
+        },
+        "sort": [{fields.TIMESTAMP: "asc"}],
     }
 
 
 def paste_query(url: str, request_id: str) -> str:
     body = json.dumps(request_query(request_id), separators=(",", ":"))
-    search = f"{url}/{f.ALL_INDICES_PATTERN}/_search?pretty"
+    search = f"{url}/{fields.ALL_INDICES_PATTERN}/_search?pretty"
     return f"curl -s -H 'Content-Type: application/json' '{search}' -d '{body}'"
 
 
@@ -163,17 +165,17 @@ def find_missing_request_ids(url: str, request_ids: list[str]) -> list[str]:
     wanted = sorted(set(request_ids))
     if not wanted:
         return []
-    requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
+    requests.post(f"{url}/{fields.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
     found: set[str] = set()
     for start in range(0, len(wanted), _SEARCH_CHUNK):
         chunk = wanted[start : start + _SEARCH_CHUNK]
-        for field_name in (f.HTTP_REQUEST_ID, f.CORRELATION_ID):
+        for field_name in (fields.HTTP_REQUEST_ID, fields.CORRELATION_ID):
             body = {
                 "size": 0,
                 "query": {"terms": {field_name: chunk}},
                 "aggs": {"ids": {"terms": {"field": field_name, "size": len(chunk)}}},
             }
-            response = requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_search", json=body, timeout=30)
+            response = requests.post(f"{url}/{fields.ALL_INDICES_PATTERN}/_search", json=body, timeout=30)
             response.raise_for_status()
             found.update(bucket["key"] for bucket in response.json()["aggregations"]["ids"]["buckets"])
     return [request_id for request_id in wanted if request_id not in found]

@@ -251,3 +251,61 @@ def test_dashboard_file_imports_only_dashboards_alerts_signals(path: Path) -> No
         )
     ]
     assert not wrong, wrong
+
+
+SIGNAL_ALIASES = {"signals.logs": "fields", "signals.metrics": "M"}
+"""One spelling each, everywhere: ``from signals import logs as fields`` / ``metrics as M``."""
+ALIAS_PENDING = {
+    # Owned by other engineers right now (issues 10, 11 and the gateway split): renamed with their work;
+    # test_alias_pending_list_has_no_stale_entries makes whoever renames one delete its line here.
+    "alerts/catalog.py",
+    "alerts/notify.py",
+    "dashboards/logs.dashboard.py",
+    "dashboards/publish.py",
+    "local_platform/gateway.py",
+    "log_pipeline/delivery.py",
+    "log_pipeline/documents.py",
+    "log_pipeline/observability.py",
+    "log_pipeline/parsing.py",
+    "log_pipeline/templates.py",
+    "tests/integration/test_gateway.py",
+    "tests/integration/test_shipper_opensearch.py",
+    "tests/unit/alerts/test_catalog.py",
+    "tests/unit/log_pipeline/test_extras.py",
+    "tests/unit/log_pipeline/test_handler.py",
+    "tests/unit/log_pipeline/test_parsing.py",
+    "tests/unit/log_pipeline/test_templates.py",
+}
+
+
+def _signal_alias_misspellings(path: Path) -> list[str]:
+    wrong = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "signals":
+            pairs = [(f"signals.{alias.name}", alias.asname or alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            pairs = [(alias.name, alias.asname or alias.name) for alias in node.names]
+        else:
+            continue
+        wrong += [
+            f"{_relative(path)}:{node.lineno}: {module} as {bound} (use {SIGNAL_ALIASES[module]})"
+            for module, bound in pairs
+            if module in SIGNAL_ALIASES and bound != SIGNAL_ALIASES[module]
+        ]
+    return wrong
+
+
+def _all_alias_misspellings() -> list[str]:
+    return [
+        wrong for path in _python_files(*FIRST_PARTY, "tests") for wrong in _signal_alias_misspellings(path)
+    ]
+
+
+def test_signal_modules_are_imported_under_one_alias_each() -> None:
+    wrong = [line for line in _all_alias_misspellings() if line.split(":")[0] not in ALIAS_PENDING]
+    assert not wrong, wrong
+
+
+def test_alias_pending_list_has_no_stale_entries() -> None:
+    still_wrong = {line.split(":")[0] for line in _all_alias_misspellings()}
+    assert sorted(ALIAS_PENDING - still_wrong) == []
