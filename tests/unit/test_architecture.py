@@ -309,3 +309,29 @@ def test_signal_modules_are_imported_under_one_alias_each() -> None:
 def test_alias_pending_list_has_no_stale_entries() -> None:
     still_wrong = {line.split(":")[0] for line in _all_alias_misspellings()}
     assert sorted(ALIAS_PENDING - still_wrong) == []
+
+
+def _closure(edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    pairs = set(edges)
+    while True:
+        more = {(a, d) for a, b in pairs for c, d in pairs if b == c} - pairs
+        if not more:
+            return pairs
+        pairs |= more
+
+
+def test_the_drawn_arrows_say_exactly_what_the_contracts_allow() -> None:
+    from tools.architecture import allowed_imports, drawn_imports, load_contracts
+
+    contracts = load_contracts()
+    assert _closure(drawn_imports(contracts)) == set(allowed_imports(contracts))
+    assert ("function", "signals") in allowed_imports(contracts)
+    assert ("alerts", "function") not in allowed_imports(contracts)
+
+
+def test_a_forbidden_import_reachable_through_allowed_ones_cannot_be_drawn() -> None:
+    from tools.architecture import Contracts, drawn_imports
+
+    contracts = Contracts(("a", "b", "c"), (("a",), ("b",), ("c",)), frozenset({("a", "c")}))
+    with pytest.raises(ValueError, match="a may not import c"):
+        drawn_imports(contracts)
