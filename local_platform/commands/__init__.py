@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from typing import Any
 
+from obsctl.cli import CliError
 from obsctl.plugins import register_local_opensearch
 
-__all__ = ["register"]
+__all__ = ["LOCAL_EXTRA_MODULES", "register", "require_local_extra"]
+
+LOCAL_EXTRA_MODULES = ("moto", "aws_lambda_powertools")
+"""What the ``[local]`` extra installs that ``serve`` and ``demo`` import (``pip install .`` lacks them)."""
+
+
+def require_local_extra(command: str) -> None:
+    """Fail with what to install, before anything starts, when the ``[local]`` extra is missing."""
+    missing = [name for name in LOCAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CliError(
+            f"obsctl {command} needs the local platform's extra (missing: {', '.join(missing)}): "
+            "pip install 'obs-platform[local]' (from a checkout: make setup-local)"
+        )
 
 
 def _running_node_url() -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from local_platform.commands import require_local_extra
+
 __all__ = ["STEP_NAMES", "register", "run"]
 
 STEP_NAMES = ("traffic", "logs", "alerts", "dashboards")
@@ -33,6 +35,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_local_extra("demo")
     from local_platform.demo.run import main
 
     return main(args.out, set(args.only) if args.only else None)
