@@ -8,6 +8,7 @@ the run exit 1.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -34,10 +35,21 @@ def run_isolated(module_name: str) -> dict[str, Any]:
     return result
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    names = [name.removeprefix("bench.") for name in BENCHMARKS]
+    parser.add_argument(
+        "only", nargs="*", metavar="BENCHMARK", help="run only these (default: all): " + ", ".join(names)
+    )
+    selected = parser.parse_args(argv).only
+    unknown = sorted(set(selected) - set(names))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)} (choose from {', '.join(names)})")
     results: dict[str, Any] = {}
     failed: list[str] = []
     for module_name in BENCHMARKS:
+        if selected and module_name.removeprefix("bench.") not in selected:
+            continue
         print(f"== {module_name}", flush=True)
         started = time.perf_counter()
         result = run_isolated(module_name)

@@ -171,7 +171,8 @@ def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind:
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([task_root, str(layout["runtime"])]),
         "LAMBDA_TASK_ROOT": task_root,
-        "AWS_LAMBDA_FUNCTION_NAME": "objects-api-bench",
+        env.ENV_AWS_LAMBDA_FUNCTION_NAME: "objects-api-bench",
+        env.ENV_AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9001",  # set by Lambda; signals.lambda_env reads it
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
         env.ENV_AWS_REGION: REGION,
         env.ENV_AWS_DEFAULT_REGION: REGION,

@@ -6,12 +6,12 @@ one JSON log line per request (correlation id = API request id, caller identity 
 metrics from ``signals.metrics`` and X-Ray subsegments (see ``tracing`` for why not the X-Ray SDK).
 """
 
-# ruff: noqa: E402 - the collector is paused before the imports below (see function/gc_pause.py)
+# ruff: noqa: E402 - the collector is paused before the imports below (see signals/lambda_env.py)
 from __future__ import annotations
 
-from function import gc_pause
+from signals import lambda_env
 
-_GC_WAS_ENABLED = gc_pause.pause()
+_GC_WAS_ENABLED = lambda_env.pause_gc()
 
 import os
 import sys
@@ -49,7 +49,21 @@ from signals.metrics import (
 from signals.services import API_ROUTE_KEY, API_SERVICE
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_s3 import S3Client
+
+__all__ = [
+    "DEFAULT_ROUTE",
+    "DEFAULT_STAGE",
+    "ROUTE_METHOD",
+    "ROUTE_PATH",
+    "Runtime",
+    "handler",
+    "logger",
+    "metrics",
+    "reset_runtime",
+    "runtime",
+]
 
 ROUTE_METHOD, ROUTE_PATH = API_ROUTE_KEY.split(" ", 1)
 DEFAULT_ROUTE = "$default"
@@ -95,13 +109,11 @@ def runtime() -> Runtime:
     """
     global _runtime, _first_runtime
     if _runtime is None:
-        was_enabled = gc_pause.pause()  # the client's model and handlers: see gc_pause
-        try:
+        # The client's model and handlers are long-lived: frozen once, on Lambda only (lambda_env).
+        freeze, _first_runtime = _first_runtime and lambda_env.in_lambda_runtime(os.environ), False
+        with lambda_env.gc_paused(freeze=freeze):
             config = load_config(os.environ)
             _runtime = Runtime(config=config, s3=create_s3_client(config))
-        finally:
-            gc_pause.resume(was_enabled, freeze=_first_runtime)
-            _first_runtime = False
     return _runtime
 
 
@@ -113,10 +125,10 @@ def reset_runtime() -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: Any) -> Response:
+def handler(event: dict[str, Any], context: LambdaContext) -> Response:
     global _cold_start
     request_context = event.get("requestContext") or {}
-    request_id = str(request_context.get("requestId") or getattr(context, "aws_request_id", ""))
+    request_id = str(request_context.get("requestId") or context.aws_request_id)
     logger.set_correlation_id(request_id)
     iam = (request_context.get("authorizer") or {}).get("iam") or {}
     logger.append_keys(**{APP_CALLER_ARN: iam.get("userArn"), APP_CALLER_ACCOUNT: iam.get("accountId")})
@@ -247,4 +259,6 @@ def _error_code(exc: BaseException) -> str:
     return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
-gc_pause.resume(_GC_WAS_ENABLED, freeze=True)  # the end of the import: see gc_pause
+# The end of the import: everything imported stays, so freeze it, but only where this process is the
+# function (a test run or the local gateway would freeze its whole heap): see signals/lambda_env.py.
+lambda_env.resume_gc(_GC_WAS_ENABLED, freeze=lambda_env.in_lambda_runtime(os.environ))

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from signals import lambda_env
 from signals.config import (
     ENV_AWS_DEFAULT_REGION,
     ENV_AWS_REGION,
@@ -19,6 +20,20 @@ from signals.config import (
     ENV_S3_READ_TIMEOUT,
     ENV_TOKEN_SECRET,
 )
+from signals.lambda_env import ConfigError
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_READ_TIMEOUT",
+    "MAX_ATTEMPTS_LIMIT",
+    "MAX_CONNECT_TIMEOUT",
+    "MAX_READ_TIMEOUT",
+    "MIN_SECRET_LENGTH",
+    "Config",
+    "ConfigError",
+    "load_config",
+]
 
 MIN_SECRET_LENGTH = 32
 """HMAC-SHA256 keys shorter than the hash output weaken the token signature."""
@@ -33,14 +48,6 @@ MAX_ATTEMPTS_LIMIT = 10
 # S3 bucket naming rules (general purpose buckets): 3-63 chars, lowercase letters, digits, dots, hyphens.
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d$")
-
-
-class ConfigError(ValueError):
-    """A setting is missing or invalid; ``setting`` names the environment variable."""
-
-    def __init__(self, setting: str, problem: str) -> None:
-        super().__init__(f"invalid configuration: {setting} {problem}")
-        self.setting = setting
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigError(name, "is not set")
-    return value
+    return lambda_env.required(environ, name)
 
 
 def _bucket_name(environ: Mapping[str, str]) -> str:
@@ -107,24 +111,8 @@ def _region(environ: Mapping[str, str]) -> str:
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, maximum: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= maximum:  # also rejects nan and inf
-        raise ConfigError(name, f"must be a number of seconds in (0, {maximum:g}], got {raw!r}")
-    return value
+    return lambda_env.seconds(environ, name, default, maximum)
 
 
 def _attempts(environ: Mapping[str, str]) -> int:
-    raw = environ.get(ENV_S3_MAX_ATTEMPTS, "").strip()
-    if not raw:
-        return DEFAULT_MAX_ATTEMPTS
-    if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= MAX_ATTEMPTS_LIMIT:
-        raise ConfigError(
-            ENV_S3_MAX_ATTEMPTS, f"must be an integer from 1 to {MAX_ATTEMPTS_LIMIT}, got {raw!r}"
-        )
-    return int(raw)
+    return lambda_env.integer(environ, ENV_S3_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS_LIMIT)

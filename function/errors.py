@@ -9,6 +9,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
+__all__ = [
+    "BAD_REQUEST",
+    "INTERNAL_ERROR",
+    "JSON_HEADERS",
+    "MSG_LIMIT",
+    "MSG_NOT_FOUND",
+    "MSG_PREFIX_CONTROL_CHARS",
+    "MSG_PREFIX_TOO_LONG",
+    "MSG_REPEATED_PARAMETER",
+    "MSG_TOKEN_INVALID",
+    "MSG_TOKEN_OTHER_PREFIX",
+    "MSG_UNKNOWN_PARAMETER",
+    "NOT_FOUND",
+    "RETRY_AFTER_SECONDS",
+    "SERVICE_UNAVAILABLE",
+    "BadRequestError",
+    "Response",
+    "bad_request",
+    "internal_error",
+    "json_response",
+    "not_found",
+    "service_unavailable",
+]
+
 Response = dict[str, Any]
 """An API Gateway HTTP API (payload format 2.0) Lambda proxy response."""
 

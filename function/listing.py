@@ -18,12 +18,23 @@ from function.config import Config
 from function.params import ListQuery
 
 if TYPE_CHECKING:
-    import botocore.session
     from mypy_boto3_s3 import S3Client
 
+__all__ = [
+    "BOTOCORE_DATA_DIR",
+    "BUNDLE_MANIFEST",
+    "OPERATION",
+    "THROTTLING_CODES",
+    "Page",
+    "bundle_matches",
+    "create_s3_client",
+    "is_throttling",
+    "iso_utc",
+    "list_page",
+    "to_item",
+]
+
 OPERATION = "ListObjectsV2"
-SERVICE_EVENT_NAME = "s3"
-"""The service part of the botocore event names an S3 client emits (``before-call.s3...``)."""
 BOTOCORE_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore_data")
 """The S3-only botocore data bundle (rendered by ``tools.s3_model``)."""
 BUNDLE_MANIFEST = "bundle.json"
@@ -57,57 +68,13 @@ def create_s3_client(config: Config, *, data_dir: str | None = BOTOCORE_DATA_DIR
         read_timeout=config.s3_read_timeout,
         retries={"mode": "standard", "max_attempts": config.s3_max_attempts},
     )
+    session = botocore.session.get_session()
     if data_dir is not None and bundle_matches(data_dir):
         from botocore.loaders import Loader
 
-        session = s3_session()
         loader = Loader(extra_search_paths=[data_dir], include_default_search_paths=False)
         session.register_component("data_loader", loader)
-    else:
-        session = botocore.session.get_session()
     return cast("S3Client", session.create_client("s3", config.region, config=client_config))
-
-
-def serves_s3(event_name: str) -> bool:
-    """True when botocore would ever emit ``event_name`` for an S3 client.
-
-    Events are hierarchical (``before-call.s3.ListObjectsV2`` reaches handlers registered on
-    ``before-call``, ``before-call.s3`` and itself), so a handler registered for another service
-    (``before-call.ec2...``, ``docs.*.iam...``) can never run for an S3 client.
-    """
-    parts = event_name.split(".")
-    service_at = 2 if parts[0] == "docs" else 1
-    return len(parts) <= service_at or parts[service_at] == SERVICE_EVENT_NAME
-
-
-def s3_session() -> botocore.session.Session:
-    """A botocore session holding only the builtin handlers an S3 client can trigger.
-
-    A stock session registers all ~130 of botocore's builtin handlers (each one checked with
-    ``inspect`` and matched against the event aliases), then every client copies them; only about
-    70 are for S3 or for every service. Same order, same registration type as botocore's own
-    ``_register_builtin_handlers``, so an S3 client sees exactly the handler chain it would see
-    from ``botocore.session.get_session()`` (compared in
-    ``tests/unit/function/test_cold_start_shortcuts.py``). Used only with the bundle, i.e. with
-    the pinned botocore version.
-    """
-    from botocore import handlers
-    from botocore.session import Session
-
-    class S3Session(Session):
-        def _register_builtin_handlers(self, events: Any) -> None:
-            for spec in handlers.BUILTIN_HANDLERS:
-                event_name, handler = spec[0], spec[1]
-                if not serves_s3(event_name):
-                    continue
-                if len(spec) == 2:
-                    self.register(event_name, handler)
-                elif spec[2] is handlers.REGISTER_FIRST:
-                    events.register_first(event_name, handler)
-                elif spec[2] is handlers.REGISTER_LAST:
-                    events.register_last(event_name, handler)
-
-    return S3Session()
 
 
 def bundle_matches(data_dir: str) -> bool:

@@ -17,6 +17,8 @@ import re
 
 from function.errors import MSG_TOKEN_INVALID, MSG_TOKEN_OTHER_PREFIX, BadRequestError
 
+__all__ = ["MAX_TOKEN_CHARS", "TOKEN_VERSION", "decode_token", "encode_token"]
+
 TOKEN_VERSION = 1
 MAX_TOKEN_CHARS = 2048
 _PREFIX_DIGEST_BYTES = 8

@@ -23,6 +23,19 @@ from function.errors import (
 )
 from function.pagination import decode_token
 
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_PREFIX_BYTES",
+    "MIN_LIMIT",
+    "PARAMETERS",
+    "PARAM_LIMIT",
+    "PARAM_NEXT_TOKEN",
+    "PARAM_PREFIX",
+    "ListQuery",
+    "parse_query",
+]
+
 PARAM_PREFIX = "prefix"
 PARAM_LIMIT = "limit"
 PARAM_NEXT_TOKEN = "next_token"  # noqa: S105 - a parameter name

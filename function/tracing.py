@@ -28,6 +28,16 @@ from typing import Any
 
 from signals.config import ENV_XRAY_DAEMON_ADDRESS, ENV_XRAY_TRACE_ID
 
+__all__ = [
+    "HEADER",
+    "MAX_DATAGRAM_BYTES",
+    "Subsegment",
+    "TraceHeader",
+    "XRayEmitter",
+    "parse_daemon_address",
+    "parse_trace_header",
+]
+
 HEADER = b'{"format": "json", "version": 1}\n'
 MAX_DATAGRAM_BYTES = 64 * 1024
 

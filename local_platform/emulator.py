@@ -16,6 +16,15 @@ from typing import Any
 
 from local_platform.names import LocalNames
 
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "SAMPLE_OBJECT_COUNT",
+    "Emulator",
+    "sample_key",
+    "seed_resources",
+    "start_emulator",
+]
+
 SAMPLE_OBJECT_COUNT = 250
 LOG_RETENTION_DAYS = 30
 

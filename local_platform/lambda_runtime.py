@@ -26,6 +26,8 @@ from typing import Any, TextIO
 
 from signals import config as env
 
+__all__ = ["Handler", "Invocation", "LambdaContext", "LocalFunction", "install_capture"]
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 

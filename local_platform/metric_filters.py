@@ -14,6 +14,8 @@ from typing import Any
 
 from alerts.model import Var
 
+__all__ = ["apply_metric_filters"]
+
 
 def apply_metric_filters(cloudwatch: Any, log_group: Var, lines: Iterable[str], timestamp: datetime) -> int:
     """Publish what the catalog's filters on ``log_group`` make of ``lines``; return datapoints put."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from obsctl.local_target import LOCAL_REGION
 from signals.services import API_SERVICE, PROJECT, SHIPPER_SERVICE
 
+__all__ = ["LocalNames"]
+
 
 @dataclass(frozen=True)
 class LocalNames:

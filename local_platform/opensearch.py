@@ -37,6 +37,30 @@ from typing import Any
 
 from signals.config import ENV_OPENSEARCH_URL
 
+__all__ = [
+    "CLUSTER_NAME",
+    "DEFAULT_BUILD_DIR",
+    "DEFAULT_HEAP",
+    "INSTALL_HINT",
+    "LAUNCHER_CLASS",
+    "LAUNCHER_SOURCE",
+    "LOG4J_CONFIG",
+    "MAX_HEAP_BYTES",
+    "MIN_JAVA_MAJOR",
+    "NODE_PROJECT_DIR",
+    "OPENSEARCH_VERSION",
+    "POM_FILE",
+    "STATE_FILE",
+    "MissingToolError",
+    "NodeHandle",
+    "OpenSearchNodeError",
+    "cluster_health",
+    "ensure_built",
+    "find_running_node",
+    "opensearch_session",
+    "start_node",
+]
+
 OPENSEARCH_VERSION = "2.19.6"
 MIN_JAVA_MAJOR = 17
 INSTALL_HINT = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
 
+__all__ = ["BodyTooLarge", "read_body"]
+
 
 class BodyTooLarge(Exception):
     """``Content-Length`` is above the server's limit (answer 413)."""

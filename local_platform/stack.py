@@ -19,6 +19,8 @@ from signals import config as env
 from signals.metrics import NAMESPACE
 from signals.services import API_SERVICE
 
+__all__ = ["FUNCTION_HANDLER", "LocalStack", "caller_credentials", "running_stack", "start_stack"]
+
 FUNCTION_HANDLER = "function.app:handler"
 
 

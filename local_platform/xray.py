@@ -14,6 +14,8 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+__all__ = ["HEADER", "XRayDaemon"]
+
 HEADER = b'{"format": "json", "version": 1}\n'
 
 

@@ -8,10 +8,8 @@ on-failure destination keep the batch, nothing is acknowledged that was lost.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from io import BytesIO
 from operator import itemgetter
 from typing import Any
@@ -23,26 +21,10 @@ from log_pipeline.documents import build_batch
 from log_pipeline.observability import InvocationStats, emit
 from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, decode_event
 from log_pipeline.transport import Transport
+from signals.lambda_env import gc_paused
 
 DEFAULT_BUDGET_S = 60.0
 """Time budget when there is no Lambda context (CLI, replay)."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is processed.
-
-    A batch allocates tens of thousands of short-lived dicts without reference cycles (reference
-    counting frees them); the cyclic collector would otherwise walk them again and again, which
-    measured as roughly half the batch time. It runs again as soon as the batch is done.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class DeliveryIncomplete(RuntimeError):
@@ -100,6 +82,9 @@ class Shipper:
         )
         deadline = self._clock() + remaining_s - deadline_reserve(remaining_s)
         stats = InvocationStats()
+        # A batch allocates tens of thousands of short-lived dicts without reference cycles (reference
+        # counting frees them); the cyclic collector would walk them again and again (measured as
+        # roughly half the batch time), so it is paused for the batch (signals/lambda_env.py).
         with gc_paused():
             try:
                 payload = decode_event(event)

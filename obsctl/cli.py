@@ -16,6 +16,8 @@ from typing import Any
 
 from obsctl.plugins import load_plugins
 
+__all__ = ["COMMAND_MODULES", "CliError", "build_parser", "main"]
+
 COMMAND_MODULES: tuple[str, ...] = (
     "call",
     "opensearch",
@@ -35,9 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="obsctl",
         description=(
             "Operate the observability platform: call the API with SigV4, bootstrap and search "
-            "OpenSearch, ship and replay logs, render and backtest alarms, render and publish dashboards. With the "
-            "development checkout (the [local] extra) it also runs the whole platform locally: serve, "
-            "demo, opensearch start|status|stop."
+            "OpenSearch, ship and replay logs, render and backtest alarms, render and publish "
+            "dashboards. With the development checkout (the [local] extra) it also runs the whole "
+            "platform locally: serve, demo, opensearch start|status|stop."
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from obsctl import sigv4
 
+__all__ = ["Response", "request"]
+
 
 @dataclass(frozen=True)
 class Response:

@@ -21,7 +21,25 @@ from typing import IO, Any, Final
 import orjson
 
 from obsctl.log_search import Hit
-from signals import logs as f
+from signals import logs as fields
+
+__all__ = [
+    "COLOR_MODES",
+    "ID_WIDTH",
+    "LEVEL_WIDTH",
+    "MESSAGE_WIDTH",
+    "OUTPUTS",
+    "SOURCE_WIDTH",
+    "EventWriter",
+    "columns",
+    "document",
+    "inert",
+    "report_figures",
+    "report_summary",
+    "stats_text",
+    "text_line",
+    "use_colour",
+]
 
 OUTPUTS: Final = ("text", "json", "ndjson")
 COLOR_MODES: Final = ("auto", "always", "never")
@@ -71,42 +89,42 @@ def _status_colour(status: int) -> str:
 
 def columns(source: dict[str, Any]) -> tuple[str, str, str, str, str]:
     """(time, level, source, request id, message) of one document."""
-    kind = source.get(f.EVENT_KIND)
-    stamp = str(source.get(f.TIMESTAMP, "-"))
+    kind = source.get(fields.EVENT_KIND)
+    stamp = str(source.get(fields.TIMESTAMP, "-"))
     request_id = str(
-        source.get(f.HTTP_REQUEST_ID)
-        or source.get(f.CORRELATION_ID)
-        or source.get(f.LAMBDA_REQUEST_ID)
+        source.get(fields.HTTP_REQUEST_ID)
+        or source.get(fields.CORRELATION_ID)
+        or source.get(fields.LAMBDA_REQUEST_ID)
         or "-"
     )
-    if kind == f.KIND_ACCESS:
-        level = str(source.get(f.HTTP_STATUS, "-"))
+    if kind == fields.KIND_ACCESS:
+        level = str(source.get(fields.HTTP_STATUS, "-"))
         origin = "api"
         parts = [
-            str(source.get(f.HTTP_METHOD, "-")),
-            str(source.get(f.HTTP_PATH) or source.get(f.HTTP_ROUTE) or "-"),
+            str(source.get(fields.HTTP_METHOD, "-")),
+            str(source.get(fields.HTTP_PATH) or source.get(fields.HTTP_ROUTE) or "-"),
             level,
         ]
-        if source.get(f.HTTP_LATENCY_MS) is not None:
-            parts.append(f"{_number(source[f.HTTP_LATENCY_MS])}ms")
-        if source.get(f.HTTP_RESPONSE_BYTES) is not None:
-            parts.append(f"{source[f.HTTP_RESPONSE_BYTES]}B")
-        for extra in (f.ERROR_MESSAGE, f.HTTP_INTEGRATION_ERROR):
+        if source.get(fields.HTTP_LATENCY_MS) is not None:
+            parts.append(f"{_number(source[fields.HTTP_LATENCY_MS])}ms")
+        if source.get(fields.HTTP_RESPONSE_BYTES) is not None:
+            parts.append(f"{source[fields.HTTP_RESPONSE_BYTES]}B")
+        for extra in (fields.ERROR_MESSAGE, fields.HTTP_INTEGRATION_ERROR):
             if source.get(extra):
                 parts.append(f"- {source[extra]}")
         message = " ".join(parts)
     else:
-        platform = source.get(f.LAMBDA_PLATFORM_TYPE)
-        if kind == f.KIND_PLATFORM and platform:
+        platform = source.get(fields.LAMBDA_PLATFORM_TYPE)
+        if kind == fields.KIND_PLATFORM and platform:
             level = str(platform).upper()
         else:
-            level = str(source.get(f.LOG_LEVEL) or "-")
-        origin = str(source.get(f.SERVICE_NAME) or source.get(f.LAMBDA_FUNCTION_NAME) or "-")
-        message = str(source.get(f.MESSAGE, ""))
-        if kind == f.KIND_PLATFORM:
+            level = str(source.get(fields.LOG_LEVEL) or "-")
+        origin = str(source.get(fields.SERVICE_NAME) or source.get(fields.LAMBDA_FUNCTION_NAME) or "-")
+        message = str(source.get(fields.MESSAGE, ""))
+        if kind == fields.KIND_PLATFORM:
             message = _platform_message(source, message)
-        elif source.get(f.ERROR_TYPE):
-            message = f"{message} [{source[f.ERROR_TYPE]}]"
+        elif source.get(fields.ERROR_TYPE):
+            message = f"{message} [{source[fields.ERROR_TYPE]}]"
     cells = (stamp, level, origin, request_id, _flatten(message))
     return tuple(inert(cell) for cell in cells)  # type: ignore[return-value]
 
@@ -127,7 +145,7 @@ def inert(text: str) -> str:
 
 def _platform_message(source: dict[str, Any], raw: str) -> str:
     """REPORT lines as their figures; Lambda's JSON platform records as their type (and status)."""
-    if source.get(f.LAMBDA_PLATFORM_TYPE) == "report":
+    if source.get(fields.LAMBDA_PLATFORM_TYPE) == "report":
         return report_figures(source)
     if raw.lstrip().startswith("{"):
         try:
@@ -135,7 +153,7 @@ def _platform_message(source: dict[str, Any], raw: str) -> str:
         except orjson.JSONDecodeError:
             return raw
         if isinstance(record, dict) and isinstance(record.get("type"), str):
-            status = source.get(f.LAMBDA_STATUS)
+            status = source.get(fields.LAMBDA_STATUS)
             return f"{record['type']}" + (f" status {status}" if status else "")
     return raw
 
@@ -214,26 +232,26 @@ class EventWriter:
 def report_figures(report: dict[str, Any]) -> str:
     """Duration, billed duration, memory, init/restore duration and status of one REPORT."""
     parts = []
-    if f.LAMBDA_DURATION_MS in report:
-        parts.append(f"duration {_number(report[f.LAMBDA_DURATION_MS])} ms")
-    if f.LAMBDA_BILLED_DURATION_MS in report:
-        parts.append(f"billed {report[f.LAMBDA_BILLED_DURATION_MS]} ms")
-    if f.LAMBDA_MAX_MEMORY_USED_MB in report or f.LAMBDA_MEMORY_SIZE_MB in report:
-        used = report.get(f.LAMBDA_MAX_MEMORY_USED_MB, "?")
-        size = report.get(f.LAMBDA_MEMORY_SIZE_MB, "?")
+    if fields.LAMBDA_DURATION_MS in report:
+        parts.append(f"duration {_number(report[fields.LAMBDA_DURATION_MS])} ms")
+    if fields.LAMBDA_BILLED_DURATION_MS in report:
+        parts.append(f"billed {report[fields.LAMBDA_BILLED_DURATION_MS]} ms")
+    if fields.LAMBDA_MAX_MEMORY_USED_MB in report or fields.LAMBDA_MEMORY_SIZE_MB in report:
+        used = report.get(fields.LAMBDA_MAX_MEMORY_USED_MB, "?")
+        size = report.get(fields.LAMBDA_MEMORY_SIZE_MB, "?")
         parts.append(f"memory {used}/{size} MB")
-    if f.LAMBDA_INIT_DURATION_MS in report:
-        parts.append(f"init {_number(report[f.LAMBDA_INIT_DURATION_MS])} ms (cold start)")
-    if f.LAMBDA_RESTORE_DURATION_MS in report:
-        parts.append(f"restore {_number(report[f.LAMBDA_RESTORE_DURATION_MS])} ms")
-    if f.LAMBDA_STATUS in report:
-        parts.append(f"status {report[f.LAMBDA_STATUS]}")
+    if fields.LAMBDA_INIT_DURATION_MS in report:
+        parts.append(f"init {_number(report[fields.LAMBDA_INIT_DURATION_MS])} ms (cold start)")
+    if fields.LAMBDA_RESTORE_DURATION_MS in report:
+        parts.append(f"restore {_number(report[fields.LAMBDA_RESTORE_DURATION_MS])} ms")
+    if fields.LAMBDA_STATUS in report:
+        parts.append(f"status {report[fields.LAMBDA_STATUS]}")
     return ", ".join(parts)
 
 
 def report_summary(reports: list[dict[str, Any]]) -> list[str]:
     """One line per REPORT: its Lambda request id, then its figures."""
-    return [inert(f"REPORT {r.get(f.LAMBDA_REQUEST_ID) or '-'}: {report_figures(r)}") for r in reports]
+    return [inert(f"REPORT {r.get(fields.LAMBDA_REQUEST_ID) or '-'}: {report_figures(r)}") for r in reports]
 
 
 def stats_text(stats: dict[str, Any], group_label: str, width: int = 40) -> list[str]:

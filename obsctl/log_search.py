@@ -20,25 +20,57 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from obsctl.opensearch_client import OpenSearchClientError, Target, call, describe_error
-from signals import logs as f
+from signals import logs as fields
 
-DEFAULT_INDEX: Final = f.ALL_INDICES_PATTERN
+__all__ = [
+    "DEFAULT_INDEX",
+    "DEFAULT_PAGE",
+    "GROUP_BY",
+    "MAX_INTERVAL_S",
+    "MAX_LIMIT",
+    "MAX_PAGE",
+    "MIN_INTERVAL_S",
+    "PIT_KEEP_ALIVE",
+    "REQUEST_ID_FIELDS",
+    "REQUEST_MAX_EVENTS",
+    "TEXT_FIELDS",
+    "Filters",
+    "Hit",
+    "QueryError",
+    "RequestStory",
+    "Searcher",
+    "ensure",
+    "histogram_interval",
+    "iso",
+    "parse_duration",
+    "parse_time",
+    "request_story",
+    "sort_order",
+    "tail",
+]
+
+DEFAULT_INDEX: Final = fields.ALL_INDICES_PATTERN
 MAX_PAGE: Final = 10_000
 """OpenSearch's default ``index.max_result_window``: no page may ask for more."""
 DEFAULT_PAGE: Final = 500
 MAX_LIMIT: Final = 100_000
 PIT_KEEP_ALIVE: Final = "2m"
-REQUEST_ID_FIELDS: Final = (f.HTTP_REQUEST_ID, f.CORRELATION_ID, f.LAMBDA_REQUEST_ID)
+REQUEST_ID_FIELDS: Final = (fields.HTTP_REQUEST_ID, fields.CORRELATION_ID, fields.LAMBDA_REQUEST_ID)
 """Where a request id can be: the API's (access log, and the function's ``correlation.id``) and
 Lambda's (the function's lines and START/END/REPORT)."""
-TEXT_FIELDS: Final = (f.MESSAGE, f.ERROR_MESSAGE, f.ERROR_STACK_TRACE, f.HTTP_INTEGRATION_ERROR)
+TEXT_FIELDS: Final = (
+    fields.MESSAGE,
+    fields.ERROR_MESSAGE,
+    fields.ERROR_STACK_TRACE,
+    fields.HTTP_INTEGRATION_ERROR,
+)
 """What a bare word of QUERY searches (``field:value`` reaches any field)."""
 GROUP_BY: Final = {
-    "level": f.LOG_LEVEL,
-    "service": f.SERVICE_NAME,
-    "status": f.HTTP_STATUS,
-    "kind": f.EVENT_KIND,
-    "route": f.HTTP_ROUTE,
+    "level": fields.LOG_LEVEL,
+    "service": fields.SERVICE_NAME,
+    "status": fields.HTTP_STATUS,
+    "kind": fields.EVENT_KIND,
+    "route": fields.HTTP_ROUTE,
 }
 _DURATION = re.compile(r"^(?P<n>\d+)(?P<unit>[smhdw])$")
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -107,18 +139,18 @@ class Filters:
                 bounds["gte"] = iso(self.start)
             if self.end is not None:
                 bounds["lte"] = iso(self.end)
-            clauses.append({"range": {f.TIMESTAMP: bounds}})
+            clauses.append({"range": {fields.TIMESTAMP: bounds}})
         if self.services:
             services = list(self.services)
-            clauses.append(_any_of({f.SERVICE_NAME: services, f.LAMBDA_FUNCTION_NAME: services}))
+            clauses.append(_any_of({fields.SERVICE_NAME: services, fields.LAMBDA_FUNCTION_NAME: services}))
         if self.levels:
-            clauses.append({"terms": {f.LOG_LEVEL: [level.upper() for level in self.levels]}})
+            clauses.append({"terms": {fields.LOG_LEVEL: [level.upper() for level in self.levels]}})
         if self.request_id:
             clauses.append(_any_of({name: [self.request_id] for name in REQUEST_ID_FIELDS}))
         if self.trace_id:
-            clauses.append({"term": {f.TRACE_ID: self.trace_id}})
+            clauses.append({"term": {fields.TRACE_ID: self.trace_id}})
         if self.kinds:
-            clauses.append({"terms": {f.EVENT_KIND: list(self.kinds)}})
+            clauses.append({"terms": {fields.EVENT_KIND: list(self.kinds)}})
         return clauses
 
     def query_body(self) -> dict[str, Any]:
@@ -137,7 +169,7 @@ def _any_of(terms: dict[str, list[str]]) -> dict[str, Any]:
 
 def sort_order(ascending: bool) -> list[dict[str, Any]]:
     order = "asc" if ascending else "desc"
-    return [{f.TIMESTAMP: {"order": order}}, {f.CW_EVENT_ID: {"order": order, "missing": "_last"}}]
+    return [{fields.TIMESTAMP: {"order": order}}, {fields.CW_EVENT_ID: {"order": order, "missing": "_last"}}]
 
 
 @dataclass(frozen=True)
@@ -148,7 +180,7 @@ class Hit:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (str(self.source.get(f.CW_EVENT_ID, "")), str(self.source.get(f.TIMESTAMP, "")))
+        return (str(self.source.get(fields.CW_EVENT_ID, "")), str(self.source.get(fields.TIMESTAMP, "")))
 
 
 def _hits(response: dict[str, Any]) -> list[Hit]:
@@ -247,11 +279,11 @@ class Searcher:
             "query": filters.query_body(),
             "aggs": {
                 "groups": {"terms": {"field": group_field, "size": size, "missing": "(none)"}}
-                if group_field != f.HTTP_STATUS
+                if group_field != fields.HTTP_STATUS
                 else {"terms": {"field": group_field, "size": size}},
                 "over_time": {
                     "date_histogram": {
-                        "field": f.TIMESTAMP,
+                        "field": fields.TIMESTAMP,
                         "fixed_interval": f"{interval_s}s",
                         "min_doc_count": 0,
                         "extended_bounds": {"min": iso(filters.start), "max": iso(filters.end)},
@@ -296,18 +328,18 @@ class RequestStory:
     def reports(self) -> list[dict[str, Any]]:
         """The REPORT figures of each invocation (normally one)."""
         numbers = (
-            f.LAMBDA_DURATION_MS,
-            f.LAMBDA_BILLED_DURATION_MS,
-            f.LAMBDA_MEMORY_SIZE_MB,
-            f.LAMBDA_MAX_MEMORY_USED_MB,
-            f.LAMBDA_INIT_DURATION_MS,
-            f.LAMBDA_RESTORE_DURATION_MS,
-            f.LAMBDA_STATUS,
+            fields.LAMBDA_DURATION_MS,
+            fields.LAMBDA_BILLED_DURATION_MS,
+            fields.LAMBDA_MEMORY_SIZE_MB,
+            fields.LAMBDA_MAX_MEMORY_USED_MB,
+            fields.LAMBDA_INIT_DURATION_MS,
+            fields.LAMBDA_RESTORE_DURATION_MS,
+            fields.LAMBDA_STATUS,
         )
         reports = []
         for hit in self.events:
-            if hit.source.get(f.LAMBDA_PLATFORM_TYPE) == "report":
-                report = {f.LAMBDA_REQUEST_ID: hit.source.get(f.LAMBDA_REQUEST_ID)}
+            if hit.source.get(fields.LAMBDA_PLATFORM_TYPE) == "report":
+                report = {fields.LAMBDA_REQUEST_ID: hit.source.get(fields.LAMBDA_REQUEST_ID)}
                 report.update({name: hit.source[name] for name in numbers if name in hit.source})
                 reports.append(report)
         return reports
@@ -315,14 +347,14 @@ class RequestStory:
     def summary(self) -> dict[str, Any]:
         kinds: dict[str, int] = {}
         for hit in self.events:
-            kind = str(hit.source.get(f.EVENT_KIND, "unknown"))
+            kind = str(hit.source.get(fields.EVENT_KIND, "unknown"))
             kinds[kind] = kinds.get(kind, 0) + 1
         statuses = sorted(
             {
-                int(hit.source[f.HTTP_STATUS])
+                int(hit.source[fields.HTTP_STATUS])
                 for hit in self.events
-                if hit.source.get(f.EVENT_KIND) == f.KIND_ACCESS
-                and isinstance(hit.source.get(f.HTTP_STATUS), int)
+                if hit.source.get(fields.EVENT_KIND) == fields.KIND_ACCESS
+                and isinstance(hit.source.get(fields.HTTP_STATUS), int)
             }
         )
         return {
@@ -337,9 +369,9 @@ class RequestStory:
 
 
 def _ids_of(source: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
-    api = {str(source[name]) for name in (f.HTTP_REQUEST_ID, f.CORRELATION_ID) if source.get(name)}
-    lam = {str(source[f.LAMBDA_REQUEST_ID])} if source.get(f.LAMBDA_REQUEST_ID) else set()
-    trace = {str(source[f.TRACE_ID])} if source.get(f.TRACE_ID) else set()
+    api = {str(source[name]) for name in (fields.HTTP_REQUEST_ID, fields.CORRELATION_ID) if source.get(name)}
+    lam = {str(source[fields.LAMBDA_REQUEST_ID])} if source.get(fields.LAMBDA_REQUEST_ID) else set()
+    trace = {str(source[fields.TRACE_ID])} if source.get(fields.TRACE_ID) else set()
     return api, lam, trace
 
 
@@ -355,7 +387,7 @@ def request_story(searcher: Searcher, request_id: str, filters: Filters | None =
     api: set[str] = set()
     lam: set[str] = set()
     trace: set[str] = set()
-    seeds = {name: [request_id] for name in (*REQUEST_ID_FIELDS, f.TRACE_ID)}
+    seeds = {name: [request_id] for name in (*REQUEST_ID_FIELDS, fields.TRACE_ID)}
     seen: dict[tuple[str, str], Hit] = {}
     base = filters or Filters()
     for _ in range(_EXPANSION_ROUNDS):
@@ -367,15 +399,15 @@ def request_story(searcher: Searcher, request_id: str, filters: Filters | None =
             lam |= la
             trace |= t
         new_seeds = {
-            f.HTTP_REQUEST_ID: sorted(api),
-            f.CORRELATION_ID: sorted(api),
-            f.LAMBDA_REQUEST_ID: sorted(lam),
+            fields.HTTP_REQUEST_ID: sorted(api),
+            fields.CORRELATION_ID: sorted(api),
+            fields.LAMBDA_REQUEST_ID: sorted(lam),
         }
         new_seeds = {name: values for name, values in new_seeds.items() if values}
         if not new_seeds or all(set(new_seeds[n]) <= set(seeds.get(n, [])) for n in new_seeds):
             break
         seeds = {name: sorted(set(values) | set(seeds.get(name, []))) for name, values in new_seeds.items()}
-    story.events = sorted(seen.values(), key=lambda hit: (str(hit.source.get(f.TIMESTAMP, "")), hit.key))
+    story.events = sorted(seen.values(), key=lambda hit: (str(hit.source.get(fields.TIMESTAMP, "")), hit.key))
     story.api_request_ids = api
     story.lambda_request_ids = lam
     story.trace_ids = trace
@@ -428,7 +460,7 @@ def tail(
 
 
 def _timestamp(hit: Hit) -> datetime:
-    raw = hit.source.get(f.TIMESTAMP)
+    raw = hit.source.get(fields.TIMESTAMP)
     if isinstance(raw, int | float):
         return datetime.fromtimestamp(raw / 1000, UTC)
     try:

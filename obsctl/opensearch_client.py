@@ -23,6 +23,22 @@ from urllib.parse import urlsplit
 
 from signals.config import ENV_AWS_DEFAULT_REGION, ENV_AWS_REGION, ENV_OPENSEARCH_URL
 
+__all__ = [
+    "AUTH_AUTO",
+    "AUTH_MODES",
+    "DEFAULT_TIMEOUT_S",
+    "OpenSearchClientError",
+    "Target",
+    "access_hint",
+    "build_client",
+    "call",
+    "describe_error",
+    "infer_auth",
+    "local_node_url",
+    "region_from_endpoint",
+    "resolve_target",
+]
+
 AUTH_MODES: Final = ("none", "aoss", "es")
 AUTH_AUTO: Final = "auto"
 _AOSS_HOST = re.compile(r"^[a-z0-9-]+\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.aoss\.amazonaws\.com$")

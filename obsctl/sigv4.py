@@ -18,6 +18,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, unquote, urlsplit
 
+__all__ = [
+    "ALGORITHM",
+    "AMZ_DATE_FORMAT",
+    "MAX_CLOCK_SKEW",
+    "MSG_BAD_REGION",
+    "MSG_BAD_SERVICE",
+    "MSG_BAD_SIGNATURE",
+    "MSG_FORBIDDEN",
+    "MSG_INVALID_TOKEN",
+    "MSG_MISSING_AUTH",
+    "SERVICE",
+    "AuthFailure",
+    "Caller",
+    "canonical_url",
+    "sign",
+    "verify",
+]
+
 SERVICE = "execute-api"
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=5)

@@ -2,6 +2,16 @@
 
 from typing import Final
 
+__all__ = [
+    "API_ROUTE_KEY",
+    "API_SERVICE",
+    "DEFAULT_ROUTE_KEY",
+    "GRAFANA_CLOUDWATCH_UID",
+    "GRAFANA_OPENSEARCH_UID",
+    "PROJECT",
+    "SHIPPER_SERVICE",
+]
+
 API_SERVICE: Final = "objects-api"
 """The listing function behind the HTTP API."""
 

@@ -13,8 +13,11 @@ import importlib
 import sys
 from pathlib import Path
 
+__all__ = ["GENERATORS", "ROOT", "check", "main", "render_all", "write"]
+
 GENERATORS: tuple[str, ...] = (
     "tools.signal_files",
+    "tools.architecture",
     "tools.terraform",
     "tools.s3_model",
     "log_pipeline.templates",

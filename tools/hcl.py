@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+__all__ = ["Block", "HclError", "block", "blocks", "parse_file", "render_policy", "statements", "tf_files"]
+
 _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 
 

@@ -26,6 +26,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = [
+    "DEFAULT_OUT",
+    "ENV_BYTECODE_PYTHON",
+    "EXCLUDED_DIRS",
+    "EXCLUDED_SUFFIXES",
+    "LAMBDA_PLATFORM",
+    "LAMBDA_PYTHON",
+    "LAMBDA_TASK_ROOT",
+    "PACKAGES",
+    "REPO_ROOT",
+    "UNZIPPED_LIMIT_BYTES",
+    "ZIP_EPOCH",
+    "PackageError",
+    "PackageSpec",
+    "build",
+    "collect",
+    "find_bytecode_python",
+    "install_dependencies",
+    "main",
+    "sha256",
+    "write_zip",
+]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "build" / "dist"
 

@@ -15,6 +15,15 @@ from typing import Any
 
 from function.listing import BOTOCORE_DATA_DIR, BUNDLE_MANIFEST, OPERATION
 
+__all__ = [
+    "REPO_DIR",
+    "SERVICE",
+    "SHARED_FILES",
+    "render_files",
+    "trimmed_endpoints",
+    "trimmed_service_model",
+]
+
 REPO_DIR = f"function/{os.path.basename(BOTOCORE_DATA_DIR)}"
 SERVICE = "s3"
 SHARED_FILES = ("partitions", "sdk-default-configuration", "_retry")

@@ -6,6 +6,8 @@ import json
 
 from signals.logs import ACCESS_LOG_FORMAT
 
+__all__ = ["ACCESS_LOG_FORMAT_PATH", "render_files"]
+
 ACCESS_LOG_FORMAT_PATH = "infra/modules/http_api/access_log_format.json"
 
 

@@ -19,7 +19,21 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from signals import config, logs, metrics, services
+from signals import config, services
+from signals import logs as fields
+from signals import metrics as M
+
+__all__ = [
+    "INFRA_DIR",
+    "REPO_ROOT",
+    "SIGNALS_FILE",
+    "TerraformToolError",
+    "fmt",
+    "main",
+    "render_files",
+    "signals_document",
+    "terraform_dirs",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA_DIR = REPO_ROOT / "infra"
@@ -80,8 +94,8 @@ def signals_document() -> dict[str, object]:
         "api_service": services.API_SERVICE,
         "shipper_service": services.SHIPPER_SERVICE,
         "api_route_key": services.API_ROUTE_KEY,
-        "index_prefix": logs.INDEX_PREFIX,
-        "metric_namespace": metrics.NAMESPACE,
+        "index_prefix": fields.INDEX_PREFIX,
+        "metric_namespace": M.NAMESPACE,
         "env": {
             "bucket_name": config.ENV_BUCKET_NAME,
             "token_secret": config.ENV_TOKEN_SECRET,

@@ -9,18 +9,19 @@ from typing import Any
 from obsctl.cli import CliError
 from obsctl.plugins import register_local_opensearch
 
-__all__ = ["register", "require_local_extra"]
+__all__ = ["LOCAL_EXTRA_MODULES", "register", "require_local_extra"]
 
 LOCAL_EXTRA_MODULES = ("moto", "aws_lambda_powertools")
+"""What the ``[local]`` extra installs that ``serve`` and ``demo`` import (``pip install .`` lacks them)."""
 
 
-def require_local_extra() -> None:
-    """Fail with one line naming the install step when the [local] extra is missing."""
+def require_local_extra(command: str) -> None:
+    """Fail with what to install, before anything starts, when the ``[local]`` extra is missing."""
     missing = [name for name in LOCAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise CliError(
-            f"the local platform needs {', '.join(missing)}: install the [local] extra "
-            "(pip install -e '.[local]', or make setup-local)"
+            f"obsctl {command} needs the local platform's extra (missing: {', '.join(missing)}): "
+            "pip install 'obs-platform[local]' (from a checkout: make setup-local)"
         )
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from local_platform.commands import require_local_extra
+
+__all__ = ["STEP_NAMES", "register", "run"]
+
 STEP_NAMES = ("traffic", "logs", "alerts", "dashboards")
 
 
@@ -37,9 +41,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from local_platform.commands import require_local_extra
-
-    require_local_extra()
+    require_local_extra("demo")
     from local_platform.demo.run import main
 
     return main(args.out, set(args.only) if args.only else None, keep=args.keep)

@@ -7,7 +7,10 @@ import signal
 import threading
 from typing import Any
 
+from local_platform.commands import require_local_extra
 from obsctl.cli import CliError
+
+__all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
@@ -30,9 +33,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from local_platform.commands import require_local_extra
-
-    require_local_extra()
+    require_local_extra("serve")
     from local_platform.stack import start_stack
     from obsctl.local_target import ENV_CALLER_ACCESS_KEY, ENV_CALLER_SECRET_KEY
 

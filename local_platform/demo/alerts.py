@@ -25,6 +25,19 @@ from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
 from local_platform.names import LocalNames
 
+__all__ = [
+    "INTENDED_ALARM",
+    "PHASES",
+    "REQUESTS_PER_MINUTE",
+    "Change",
+    "alarm_datapoints",
+    "bindings",
+    "evaluable",
+    "fetch",
+    "run",
+    "state_changes",
+]
+
 REQUESTS_PER_MINUTE = 8
 PHASES: tuple[tuple[str, int, str | None], ...] = (
     ("baseline", 3, None),

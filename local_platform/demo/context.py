@@ -15,6 +15,8 @@ from typing import Any
 
 from local_platform.names import LocalNames
 
+__all__ = ["DemoContext", "SimClock"]
+
 
 class SimClock:
     """A clock that starts at real time and can be advanced; thread-safe reads."""

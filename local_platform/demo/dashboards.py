@@ -11,6 +11,8 @@ import os
 
 from local_platform.demo.context import DemoContext
 
+__all__ = ["TOKEN_ENV", "URL_ENV", "local_bindings", "run"]
+
 URL_ENV = "GRAFANA_URL"
 TOKEN_ENV = "GRAFANA_TOKEN"  # noqa: S105 - a variable name
 

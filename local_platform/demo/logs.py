@@ -18,7 +18,15 @@ from typing import Any
 
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
-from signals import logs as f
+from signals import logs as fields
+
+__all__ = [
+    "example_request",
+    "find_missing_request_ids",
+    "read_log_events",
+    "run",
+    "subscription_events",
+]
 
 _INVOCATION_BUDGET_S = 60.0
 """What the shipper's Lambda gets in Terraform (its timeout)."""
@@ -148,8 +156,8 @@ def example_request(url: str, request_ids: list[str]) -> tuple[str, Any]:
     story = None
     for request_id in list(dict.fromkeys(reversed(request_ids)))[:_EXAMPLE_CANDIDATES]:
         story = request_story(searcher, request_id)
-        kinds = {hit.source.get(f.EVENT_KIND) for hit in story.events}
-        if {f.KIND_ACCESS, f.KIND_APPLICATION, f.KIND_PLATFORM} <= kinds and story.reports():
+        kinds = {hit.source.get(fields.EVENT_KIND) for hit in story.events}
+        if {fields.KIND_ACCESS, fields.KIND_APPLICATION, fields.KIND_PLATFORM} <= kinds and story.reports():
             return request_id, story
     return request_ids[-1], story or request_story(searcher, request_ids[-1])
 
@@ -161,17 +169,17 @@ def find_missing_request_ids(url: str, request_ids: list[str]) -> list[str]:
     wanted = sorted(set(request_ids))
     if not wanted:
         return []
-    requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
+    requests.post(f"{url}/{fields.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
     found: set[str] = set()
     for start in range(0, len(wanted), _SEARCH_CHUNK):
         chunk = wanted[start : start + _SEARCH_CHUNK]
-        for field_name in (f.HTTP_REQUEST_ID, f.CORRELATION_ID):
+        for field_name in (fields.HTTP_REQUEST_ID, fields.CORRELATION_ID):
             body = {
                 "size": 0,
                 "query": {"terms": {field_name: chunk}},
                 "aggs": {"ids": {"terms": {"field": field_name, "size": len(chunk)}}},
             }
-            response = requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_search", json=body, timeout=30)
+            response = requests.post(f"{url}/{fields.ALL_INDICES_PATTERN}/_search", json=body, timeout=30)
             response.raise_for_status()
             found.update(bucket["key"] for bucket in response.json()["aggregations"]["ids"]["buckets"])
     return [request_id for request_id in wanted if request_id not in found]

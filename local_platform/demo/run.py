@@ -24,6 +24,8 @@ from typing import Any
 from local_platform.demo.context import DemoContext, SimClock
 from signals.config import ENV_OPENSEARCH_URL
 
+__all__ = ["STEPS", "main", "run_demo"]
+
 STEPS: tuple[tuple[str, str], ...] = (
     ("API traffic", "local_platform.demo.traffic"),
     ("an incident and its alerts", "local_platform.demo.alerts"),

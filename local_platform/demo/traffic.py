@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from local_platform.demo.context import DemoContext
 
+__all__ = ["BAD_REQUESTS", "PAGE_SIZE", "DemoCheckFailed", "run"]
+
 PAGE_SIZE = 40
 BAD_REQUESTS: tuple[tuple[str, int], ...] = (
     ("/objects?limit=0", 400),

@@ -10,6 +10,8 @@ from typing import Any
 
 from obsctl.cli import CliError
 
+__all__ = ["DEFAULT_ENDPOINT", "register", "run"]
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:8080"
 
 

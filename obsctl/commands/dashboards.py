@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+__all__ = ["REGION_ENVS", "TOKEN_ENV", "publish_with_token", "register"]
+
 TOKEN_ENV = "GRAFANA_TOKEN"  # noqa: S105 - the name of the variable, not a token
 REGION_ENVS = ("AWS_REGION", "AWS_DEFAULT_REGION")
 

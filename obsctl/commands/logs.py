@@ -20,9 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from obsctl.cli import CliError
-from signals import logs as f
+from signals import logs as fields
 
-_KINDS = f.EVENT_KINDS
+__all__ = [
+    "register",
+    "request_summary_lines",
+]
+
+_KINDS = fields.EVENT_KINDS
 
 
 def register(sub: Any) -> None:
@@ -39,7 +44,8 @@ def register(sub: Any) -> None:
         help="Events matching QUERY and the filters, newest first",
         description=(
             "QUERY uses the Lucene query string syntax: bare words search the message and error texts, "
-            f"`{f.LOG_LEVEL}:ERROR`, `{f.HTTP_STATUS}:>=500`, `labels.prefix:reports*`, AND/OR/NOT, quotes. "
+            f"`{fields.LOG_LEVEL}:ERROR`, `{fields.HTTP_STATUS}:>=500`, `labels.prefix:reports*`, "
+            "AND/OR/NOT, quotes. "
             "Without --since/--from, the last 15 minutes."
         ),
     )
@@ -102,11 +108,13 @@ def register(sub: Any) -> None:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--service", action="append", default=[], help=f"{f.SERVICE_NAME} or function name")
-    parser.add_argument("--level", action="append", default=[], help=f"{f.LOG_LEVEL} (repeatable)")
+    parser.add_argument(
+        "--service", action="append", default=[], help=f"{fields.SERVICE_NAME} or function name"
+    )
+    parser.add_argument("--level", action="append", default=[], help=f"{fields.LOG_LEVEL} (repeatable)")
     parser.add_argument("--request-id", help="API or Lambda request id")
-    parser.add_argument("--trace-id", help=f"X-Ray trace id ({f.TRACE_ID})")
-    parser.add_argument("--kind", action="append", choices=_KINDS, default=[], help=f"{f.EVENT_KIND}")
+    parser.add_argument("--trace-id", help=f"X-Ray trace id ({fields.TRACE_ID})")
+    parser.add_argument("--kind", action="append", choices=_KINDS, default=[], help=f"{fields.EVENT_KIND}")
 
 
 def _add_range(parser: argparse.ArgumentParser, default_since: str | None) -> None:
@@ -241,11 +249,11 @@ def _request(args: argparse.Namespace) -> int:
     if args.output == "json":
         writer.close({"count": writer.count, "request": story.summary()})
     elif args.output == "text":
-        print("\n".join(_request_summary_lines(story)))
+        print("\n".join(request_summary_lines(story)))
     return 0
 
 
-def _request_summary_lines(story: Any) -> list[str]:
+def request_summary_lines(story: Any) -> list[str]:
     """The summary after a request's events (ids, statuses, REPORT figures), safe for a terminal."""
     from obsctl.log_format import inert, report_summary
 

@@ -13,6 +13,8 @@ from obsctl.cli import CliError
 from signals.config import ENV_OPENSEARCH_URL
 from signals.logs import ALL_INDICES_PATTERN, INDEX_PREFIX
 
+__all__ = ["AUTH_MODES", "register"]
+
 AUTH_MODES = ("none", "aoss", "es")
 
 

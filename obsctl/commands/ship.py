@@ -16,6 +16,8 @@ from typing import Any
 
 from obsctl.cli import CliError
 
+__all__ = ["register"]
+
 _AUTH_CHOICES = ("none", "aoss", "es")
 
 

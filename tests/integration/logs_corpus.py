@@ -25,7 +25,7 @@ from log_pipeline.config import ShipperConfig
 from log_pipeline.pipeline import Shipper
 from log_pipeline.subscription import encode_payload
 from log_pipeline.templates import apply_index_templates
-from signals import logs as f
+from signals import logs as fields
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 LAMBDA_OK = "6f1c3c9e-2b7a-4f0e-9d6a-1b2c3d4e5f60"
@@ -69,7 +69,7 @@ class Corpus:
 
     def search_all(self) -> list[dict[str, Any]]:
         """Every document of the corpus, straight from OpenSearch (the reference for the CLI)."""
-        body = {"size": 10_000, "query": {"match_all": {}}, "sort": [{f.TIMESTAMP: "asc"}]}
+        body = {"size": 10_000, "query": {"match_all": {}}, "sort": [{fields.TIMESTAMP: "asc"}]}
         response = requests.post(f"{self.url}/{self.index}/_search", json=body, timeout=30)
         response.raise_for_status()
         return [hit["_source"] for hit in response.json()["hits"]["hits"]]
@@ -121,7 +121,7 @@ def ship(url: str, payload: dict[str, Any]) -> int:
 
 
 def refresh(url: str) -> None:
-    requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
+    requests.post(f"{url}/{fields.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
 
 
 def build_corpus(url: str, rounds: int = 6, day: datetime | None = None) -> Corpus:
@@ -137,7 +137,7 @@ def build_corpus(url: str, rounds: int = 6, day: datetime | None = None) -> Corp
         tag=tag,
         start=start,
         end=start + timedelta(seconds=rounds + 1),
-        index=f"{f.INDEX_PREFIX}-*-{start:%Y.%m.%d}",
+        index=f"{fields.INDEX_PREFIX}-*-{start:%Y.%m.%d}",
         service=f"objects-api-{tag}",
     )
     for number in range(rounds):

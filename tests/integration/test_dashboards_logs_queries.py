@@ -18,7 +18,7 @@ import requests
 
 from dashboards import inventory, panels, render
 from log_pipeline.templates import index_templates
-from signals import logs as f
+from signals import logs as fields
 
 pytestmark = pytest.mark.integration
 
@@ -43,25 +43,58 @@ def interpolate(query: str, values: dict[str, str]) -> str:
 
 
 DOCS: list[dict[str, Any]] = [
-    {f.EVENT_KIND: f.KIND_APPLICATION, f.LOG_LEVEL: "ERROR", f.SERVICE_NAME: "objects-api",
-     f.LAMBDA_REQUEST_ID: LAMBDA_REQUEST_ID, f.CORRELATION_ID: API_REQUEST_ID, f.TRACE_ID: TRACE_ID,
-     f.LAMBDA_FUNCTION_NAME: FUNCTION, f.ERROR_TYPE: "ClientError", f.MESSAGE: "the failing request"},
-    {f.EVENT_KIND: f.KIND_PLATFORM, f.LAMBDA_PLATFORM_TYPE: "report", f.LAMBDA_REQUEST_ID: LAMBDA_REQUEST_ID,
-     f.LAMBDA_DURATION_MS: 812.5, f.LAMBDA_BILLED_DURATION_MS: 813, f.LAMBDA_MAX_MEMORY_USED_MB: 80,
-     f.TRACE_ID: TRACE_ID, f.LAMBDA_FUNCTION_NAME: FUNCTION, f.MESSAGE: "REPORT of the failing request"},
-    {f.EVENT_KIND: f.KIND_ACCESS, f.HTTP_REQUEST_ID: API_REQUEST_ID, f.HTTP_STATUS: 500,
-     f.HTTP_LATENCY_MS: 815.0, f.MESSAGE: "access line of the failing request"},
-    {f.EVENT_KIND: f.KIND_APPLICATION, f.LOG_LEVEL: "INFO", f.SERVICE_NAME: "objects-api",
-     f.LAMBDA_REQUEST_ID: str(uuid.uuid4()), f.CORRELATION_ID: "Zx9-otherReq=", f.TRACE_ID: "1-00000000-111",
-     f.LAMBDA_FUNCTION_NAME: FUNCTION, f.MESSAGE: "another request"},
-    {f.EVENT_KIND: f.KIND_APPLICATION, f.LOG_LEVEL: "INFO", f.SERVICE_NAME: "log-shipper",
-     f.LAMBDA_REQUEST_ID: str(uuid.uuid4()), f.LAMBDA_FUNCTION_NAME: "obs-platform-log-shipper",
-     f.MESSAGE: "batch shipped"},
-]  # fmt: skip
+    {
+        fields.EVENT_KIND: fields.KIND_APPLICATION,
+        fields.LOG_LEVEL: "ERROR",
+        fields.SERVICE_NAME: "objects-api",
+        fields.LAMBDA_REQUEST_ID: LAMBDA_REQUEST_ID,
+        fields.CORRELATION_ID: API_REQUEST_ID,
+        fields.TRACE_ID: TRACE_ID,
+        fields.LAMBDA_FUNCTION_NAME: FUNCTION,
+        fields.ERROR_TYPE: "ClientError",
+        fields.MESSAGE: "the failing request",
+    },
+    {
+        fields.EVENT_KIND: fields.KIND_PLATFORM,
+        fields.LAMBDA_PLATFORM_TYPE: "report",
+        fields.LAMBDA_REQUEST_ID: LAMBDA_REQUEST_ID,
+        fields.LAMBDA_DURATION_MS: 812.5,
+        fields.LAMBDA_BILLED_DURATION_MS: 813,
+        fields.LAMBDA_MAX_MEMORY_USED_MB: 80,
+        fields.TRACE_ID: TRACE_ID,
+        fields.LAMBDA_FUNCTION_NAME: FUNCTION,
+        fields.MESSAGE: "REPORT of the failing request",
+    },
+    {
+        fields.EVENT_KIND: fields.KIND_ACCESS,
+        fields.HTTP_REQUEST_ID: API_REQUEST_ID,
+        fields.HTTP_STATUS: 500,
+        fields.HTTP_LATENCY_MS: 815.0,
+        fields.MESSAGE: "access line of the failing request",
+    },
+    {
+        fields.EVENT_KIND: fields.KIND_APPLICATION,
+        fields.LOG_LEVEL: "INFO",
+        fields.SERVICE_NAME: "objects-api",
+        fields.LAMBDA_REQUEST_ID: str(uuid.uuid4()),
+        fields.CORRELATION_ID: "Zx9-otherReq=",
+        fields.TRACE_ID: "1-00000000-111",
+        fields.LAMBDA_FUNCTION_NAME: FUNCTION,
+        fields.MESSAGE: "another request",
+    },
+    {
+        fields.EVENT_KIND: fields.KIND_APPLICATION,
+        fields.LOG_LEVEL: "INFO",
+        fields.SERVICE_NAME: "log-shipper",
+        fields.LAMBDA_REQUEST_ID: str(uuid.uuid4()),
+        fields.LAMBDA_FUNCTION_NAME: "obs-platform-log-shipper",
+        fields.MESSAGE: "batch shipped",
+    },
+]
 
 
 def _nested(doc: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {f.TIMESTAMP: "2026-01-01T00:00:00Z"}
+    out: dict[str, Any] = {fields.TIMESTAMP: "2026-01-01T00:00:00Z"}
     for dotted, value in doc.items():
         *parents, leaf = dotted.split(".")
         node = out
@@ -80,14 +113,14 @@ def search(opensearch_url: str) -> Any:
         assert response.status_code < 300, response.text
     indices = set()
     for doc in DOCS:
-        index = f"{f.INDEX_PREFIX}-{doc[f.EVENT_KIND]}-dashtest{suffix}"
+        index = f"{fields.INDEX_PREFIX}-{doc[fields.EVENT_KIND]}-dashtest{suffix}"
         indices.add(index)
         response = session.post(f"{opensearch_url}/{index}/_doc?refresh=true", json=_nested(doc), timeout=30)
         assert response.status_code < 300, response.text
 
     def run(query: str) -> list[str]:
         response = session.post(
-            f"{opensearch_url}/{f.INDEX_PREFIX}-*-dashtest{suffix}/_search",
+            f"{opensearch_url}/{fields.INDEX_PREFIX}-*-dashtest{suffix}/_search",
             json={"size": 50, "query": {"query_string": {"query": query, "analyze_wildcard": True}}},
             timeout=30,
         )

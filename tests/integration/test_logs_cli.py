@@ -20,7 +20,7 @@ import pytest
 from obsctl.cli import main
 from obsctl.log_search import Filters, Searcher, tail
 from obsctl.opensearch_client import Target, build_client
-from signals import logs as f
+from signals import logs as fields
 from tests.integration.logs_corpus import Corpus, build_corpus, ship_now
 
 pytestmark = pytest.mark.integration
@@ -56,17 +56,19 @@ def test_search_returns_every_document_newest_first(capsys, corpus):
     expected = corpus.search_all()
     got = events(capsys, corpus, "search", "--limit", "1000")
     assert len(got) == corpus.indexed == len(expected) == 6 * 16
-    stamps = [doc[f.TIMESTAMP] for doc in got]
+    stamps = [doc[fields.TIMESTAMP] for doc in got]
     assert stamps == sorted(stamps, reverse=True)
     # whole documents: every stored field comes back unchanged
-    by_event = {doc[f.CW_EVENT_ID]: doc for doc in expected}
+    by_event = {doc[fields.CW_EVENT_ID]: doc for doc in expected}
     for doc in got:
-        assert {k: v for k, v in doc.items() if k != "_index"} == by_event[doc[f.CW_EVENT_ID]]
+        assert {k: v for k, v in doc.items() if k != "_index"} == by_event[doc[fields.CW_EVENT_ID]]
 
 
 def test_asc_is_oldest_first_and_limit_applies(capsys, corpus):
     got = events(capsys, corpus, "search", "--asc", "--limit", "5")
-    assert [doc[f.TIMESTAMP] for doc in got] == sorted(d[f.TIMESTAMP] for d in corpus.search_all())[:5]
+    assert [doc[fields.TIMESTAMP] for doc in got] == sorted(d[fields.TIMESTAMP] for d in corpus.search_all())[
+        :5
+    ]
 
 
 @pytest.mark.parametrize("ascending", [False, True])
@@ -74,9 +76,9 @@ def test_paging_across_pages_equals_one_page(capsys, corpus, ascending):
     order = ["--asc"] if ascending else []
     one_page = events(capsys, corpus, "search", "--limit", "1000", *order)
     paged = events(capsys, corpus, "search", "--limit", "1000", "--page-size", "7", *order)
-    assert [d[f.CW_EVENT_ID] for d in paged] == [d[f.CW_EVENT_ID] for d in one_page]
+    assert [d[fields.CW_EVENT_ID] for d in paged] == [d[fields.CW_EVENT_ID] for d in one_page]
     partial = events(capsys, corpus, "search", "--limit", "30", "--page-size", "7", *order)
-    assert [d[f.CW_EVENT_ID] for d in partial] == [d[f.CW_EVENT_ID] for d in one_page[:30]]
+    assert [d[fields.CW_EVENT_ID] for d in partial] == [d[fields.CW_EVENT_ID] for d in one_page[:30]]
 
 
 def test_paging_without_point_in_time_matches(corpus):
@@ -99,16 +101,16 @@ class _NoPit(Target):
 @pytest.mark.parametrize(
     ("argv", "check", "expected_count"),
     [
-        (["--level", "ERROR"], lambda d: d.get(f.LOG_LEVEL) == "ERROR", 12),
-        (["--level", "info"], lambda d: d.get(f.LOG_LEVEL) == "INFO", 12),
-        (["--kind", "access"], lambda d: d[f.EVENT_KIND] == "access", 18),
+        (["--level", "ERROR"], lambda d: d.get(fields.LOG_LEVEL) == "ERROR", 12),
+        (["--level", "info"], lambda d: d.get(fields.LOG_LEVEL) == "INFO", 12),
+        (["--kind", "access"], lambda d: d[fields.EVENT_KIND] == "access", 18),
         (
             ["--kind", "platform", "--kind", "access"],
-            lambda d: d[f.EVENT_KIND] in ("platform", "access"),
+            lambda d: d[fields.EVENT_KIND] in ("platform", "access"),
             18 + 48,
         ),
-        (["S3 listing failed"], lambda d: d.get(f.MESSAGE) == "S3 listing failed", 6),
-        ([f"{f.HTTP_STATUS}:>=500"], lambda d: d.get(f.HTTP_STATUS, 0) >= 500, 12),
+        (["S3 listing failed"], lambda d: d.get(fields.MESSAGE) == "S3 listing failed", 6),
+        ([f"{fields.HTTP_STATUS}:>=500"], lambda d: d.get(fields.HTTP_STATUS, 0) >= 500, 12),
     ],
 )
 def test_filters(capsys, corpus, argv, check, expected_count):
@@ -119,7 +121,7 @@ def test_filters(capsys, corpus, argv, check, expected_count):
 
 def test_service_filter_matches_service_or_function(capsys, corpus):
     by_service = events(capsys, corpus, "search", "--service", corpus.service, "--limit", "1000")
-    assert len(by_service) == 18 and all(d[f.SERVICE_NAME] == corpus.service for d in by_service)
+    assert len(by_service) == 18 and all(d[fields.SERVICE_NAME] == corpus.service for d in by_service)
     by_function = events(capsys, corpus, "search", "--service", "obs-platform-objects-api", "--limit", "1000")
     assert len(by_function) == 6 * 13  # every function line but the EMF one (skipped)
 
@@ -127,11 +129,11 @@ def test_service_filter_matches_service_or_function(capsys, corpus):
 def test_request_id_and_trace_id_filters(capsys, corpus):
     ids = corpus.rounds[2]
     got = events(capsys, corpus, "search", "--request-id", ids.api_ok, "--limit", "1000")
-    assert {d[f.EVENT_KIND] for d in got} == {"access", "application"}
+    assert {d[fields.EVENT_KIND] for d in got} == {"access", "application"}
     got = events(capsys, corpus, "search", "--request-id", ids.lambda_ok, "--limit", "1000")
-    assert {d[f.LAMBDA_REQUEST_ID] for d in got} == {ids.lambda_ok}
+    assert {d[fields.LAMBDA_REQUEST_ID] for d in got} == {ids.lambda_ok}
     got = events(capsys, corpus, "search", "--trace-id", ids.trace, "--limit", "1000")
-    assert got and all(d[f.TRACE_ID] == ids.trace for d in got)
+    assert got and all(d[fields.TRACE_ID] == ids.trace for d in got)
 
 
 @pytest.mark.parametrize("which", ["api_ok", "lambda_ok", "trace"])
@@ -143,7 +145,7 @@ def test_request_tells_the_whole_story_from_any_id(capsys, corpus, which):
     jsonschema.validate(document, SCHEMA)
     got = document["events"]
     summary = document["request"]
-    stamps = [d[f.TIMESTAMP] for d in got]
+    stamps = [d[fields.TIMESTAMP] for d in got]
     assert stamps == sorted(stamps)
     if which == "trace":  # the trace id is on both invocations of the round (one X-Ray trace)
         assert set(summary["lambda_request_ids"]) == {ids.lambda_ok, ids.lambda_timeout}
@@ -152,13 +154,13 @@ def test_request_tells_the_whole_story_from_any_id(capsys, corpus, which):
     assert summary["lambda_request_ids"] == [ids.lambda_ok]
     assert summary["http_status"] == [200]
     assert summary["events_by_kind"] == {"access": 1, "application": 3, "platform": 3}
-    assert [d.get(f.LAMBDA_PLATFORM_TYPE) for d in got if d[f.EVENT_KIND] == "platform"] == [
+    assert [d.get(fields.LAMBDA_PLATFORM_TYPE) for d in got if d[fields.EVENT_KIND] == "platform"] == [
         "start",
         "end",
         "report",
     ]
     (report,) = summary["reports"]
-    assert report[f.LAMBDA_DURATION_MS] == 48.27 and report[f.LAMBDA_INIT_DURATION_MS] == 512.33
+    assert report[fields.LAMBDA_DURATION_MS] == 48.27 and report[fields.LAMBDA_INIT_DURATION_MS] == 512.33
 
 
 def test_request_text_summarises_the_report(capsys, corpus):
@@ -231,11 +233,11 @@ def test_tail_picks_up_new_events(opensearch_url, corpus):
             sleep=sleep,
         )
     )
-    api_ids = [h.source.get(f.CORRELATION_ID) for h in hits]
+    api_ids = [h.source.get(fields.CORRELATION_ID) for h in hits]
     assert api_ids.count(first.api_ok) == 2 and api_ids.count(shipped_later[0].api_ok) == 2
     keys = [h.key for h in hits]
     assert len(keys) == len(set(keys)) == 6  # nothing printed twice across the three polls
-    stamps = [h.source[f.TIMESTAMP] for h in hits]
+    stamps = [h.source[fields.TIMESTAMP] for h in hits]
     assert stamps == sorted(stamps)
 
 
@@ -261,7 +263,7 @@ def test_tail_cli_prints_recent_events(capsys, corpus):
     out, err = capsys.readouterr()
     assert code == 0, err
     docs = [json.loads(line) for line in out.splitlines()]
-    assert {d[f.CORRELATION_ID] for d in docs} == {ids.api_ok, ids.api_timeout}
+    assert {d[fields.CORRELATION_ID] for d in docs} == {ids.api_ok, ids.api_timeout}
 
 
 def test_since_finds_recent_events_only(capsys, corpus):
@@ -285,7 +287,7 @@ def test_since_finds_recent_events_only(capsys, corpus):
             "obsctl: error: OpenSearch refused the search: Failed to parse query [message:(unclosed]",
         ),
         (
-            ["search", f"{f.HTTP_STATUS}:abc"],
+            ["search", f"{fields.HTTP_STATUS}:abc"],
             'obsctl: error: OpenSearch refused the search: failed to create query: For input string: "abc"',
         ),
         (["search", "--since", "soon"], "obsctl: error: not a duration: 'soon' (use e.g. 30s, 15m, 2h, 7d)"),
@@ -375,11 +377,11 @@ def test_local_notification_link_answers_on_the_node(corpus, alarm, expected):
 
     links = LinkContext(region="eu-west-1", account_id="123456789012", opensearch_search_url=corpus.url)
     url = opensearch_link(links, alarm, corpus.start + timedelta(minutes=5))
-    assert url.startswith(f"{corpus.url}/{f.index_pattern(f.KIND_ACCESS)}/_search?q=")
+    assert url.startswith(f"{corpus.url}/{fields.index_pattern(fields.KIND_ACCESS)}/_search?q=")
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, response.text
     hits = [hit["_source"] for hit in response.json()["hits"]["hits"]]
-    assert all(hit[f.EVENT_KIND] == f.KIND_ACCESS for hit in hits)
+    assert all(hit[fields.EVENT_KIND] == fields.KIND_ACCESS for hit in hits)
     # the corpus' 503 lines (3 s latency); other tests' documents are at other times
     assert len(hits) == expected
-    assert all(hit[f.HTTP_STATUS] == 503 for hit in hits)
+    assert all(hit[fields.HTTP_STATUS] == 503 for hit in hits)

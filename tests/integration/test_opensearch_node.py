@@ -114,7 +114,8 @@ def test_node_exits_and_removes_its_data_when_the_starting_process_is_killed(tmp
     node = json.loads(result.stdout)
 
     # Then the JVM notices, shuts down and deletes its home by itself
-    assert _wait_until(lambda: not opensearch._is_node_process(node["pid"]), 30)
+    orphan = opensearch.NodeHandle(url=node["url"], pid=node["pid"], home=Path(node["home"]))
+    assert _wait_until(lambda: not orphan.is_running(), 30)
     assert _wait_until(lambda: not Path(node["home"]).exists(), 10)
     assert not _port_is_open(node["url"])
 

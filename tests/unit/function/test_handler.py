@@ -11,7 +11,8 @@ import pytest
 from function import app
 from function.config import ConfigError
 from function.errors import RETRY_AFTER_SECONDS
-from signals import logs, metrics
+from signals import logs as fields
+from signals import metrics as M
 from signals.services import API_SERVICE
 
 from .support import BUCKET, LambdaContext, app_logs, body, emf, list_event, load_event, make_s3_fail
@@ -89,8 +90,8 @@ def test_bad_parameter_gives_exact_400(s3, invoke, params, raw_query, message):
     assert response["statusCode"] == 400
     assert body(response) == {"error": "bad_request", "message": message}
     (log,) = app_logs(lines)
-    assert log[logs.APP_STATUS] == 400
-    assert log[logs.PT_CORRELATION_ID] == REQUEST_ID
+    assert log[fields.APP_STATUS] == 400
+    assert log[fields.PT_CORRELATION_ID] == REQUEST_ID
 
 
 def _first_token(invoke, prefix: str) -> str:
@@ -137,14 +138,14 @@ def test_s3_failure_gives_fixed_500_and_error_log_with_correlation_id(s3, invoke
     assert body(response) == {"error": "internal_error", "request_id": REQUEST_ID}
     assert "InternalError" not in response["body"]
     # And the detail is in one ERROR line carrying the correlation id
-    (error,) = [line for line in app_logs(lines) if line[logs.PT_LEVEL] == "ERROR"]
-    assert error[logs.PT_CORRELATION_ID] == REQUEST_ID
-    assert error[logs.APP_STATUS] == 500
-    assert error[logs.PT_EXCEPTION_NAME] == "ClientError"
-    assert "InternalError" in error[logs.PT_EXCEPTION]
-    assert error[logs.APP_CALLER_ARN] == CALLER_ARN
+    (error,) = [line for line in app_logs(lines) if line[fields.PT_LEVEL] == "ERROR"]
+    assert error[fields.PT_CORRELATION_ID] == REQUEST_ID
+    assert error[fields.APP_STATUS] == 500
+    assert error[fields.PT_EXCEPTION_NAME] == "ClientError"
+    assert "InternalError" in error[fields.PT_EXCEPTION]
+    assert error[fields.APP_CALLER_ARN] == CALLER_ARN
     (metric_line,) = emf(lines)
-    assert value(metric_line, metrics.INTERNAL_ERRORS) == 1
+    assert value(metric_line, M.INTERNAL_ERRORS) == 1
 
 
 @pytest.mark.parametrize(("status", "code"), [(503, "SlowDown"), (400, "RequestLimitExceeded"), (503, "")])
@@ -155,10 +156,10 @@ def test_s3_throttling_gives_503_with_retry_after(s3, invoke, status, code):
     assert response["headers"]["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert body(response) == {"error": "service_unavailable", "request_id": REQUEST_ID}
     (log,) = app_logs(lines)
-    assert log[logs.PT_LEVEL] == "WARNING"
-    assert log[logs.APP_STATUS] == 503
+    assert log[fields.PT_LEVEL] == "WARNING"
+    assert log[fields.APP_STATUS] == 503
     (metric_line,) = emf(lines)
-    assert metrics.S3_THROTTLED in metric_line
+    assert M.S3_THROTTLED in metric_line
 
 
 def test_unexpected_exception_is_a_fixed_500(s3, invoke, monkeypatch):
@@ -168,8 +169,8 @@ def test_unexpected_exception_is_a_fixed_500(s3, invoke, monkeypatch):
     monkeypatch.setattr(app, "list_page", broken)
     response, lines = invoke(list_event())
     assert body(response) == {"error": "internal_error", "request_id": REQUEST_ID}
-    (error,) = [line for line in app_logs(lines) if line[logs.PT_LEVEL] == "ERROR"]
-    assert "bug in the listing code" in error[logs.PT_EXCEPTION]
+    (error,) = [line for line in app_logs(lines) if line[fields.PT_LEVEL] == "ERROR"]
+    assert "bug in the listing code" in error[fields.PT_EXCEPTION]
 
 
 def test_unknown_route_on_catch_all_is_404(s3, invoke):
@@ -177,9 +178,9 @@ def test_unknown_route_on_catch_all_is_404(s3, invoke):
     assert response["statusCode"] == 404
     assert body(response) == {"error": "not_found", "message": "no route for POST /objects/report.csv"}
     (log,) = app_logs(lines)
-    assert log[logs.APP_STATUS] == 404
+    assert log[fields.APP_STATUS] == 404
     (metric_line,) = emf(lines)
-    assert value(metric_line, metrics.BAD_REQUESTS) == 1
+    assert value(metric_line, M.BAD_REQUESTS) == 1
 
 
 @pytest.mark.parametrize(
@@ -205,16 +206,16 @@ def test_log_lines_carry_powertools_and_audit_keys(s3, invoke):
     put_objects(s3, ["a", "b"])
     _, lines = invoke(list_event())
     (log,) = app_logs(lines)
-    for key in logs.POWERTOOLS_KEYS:
-        if key != logs.PT_XRAY_TRACE_ID:  # only present when Lambda sets _X_AMZN_TRACE_ID
+    for key in fields.POWERTOOLS_KEYS:
+        if key != fields.PT_XRAY_TRACE_ID:  # only present when Lambda sets _X_AMZN_TRACE_ID
             assert key in log, key
-    assert log[logs.PT_SERVICE] == API_SERVICE
-    assert log[logs.PT_FUNCTION_NAME] == LambdaContext.function_name
-    assert log[logs.PT_CORRELATION_ID] == REQUEST_ID
-    assert log[logs.APP_CALLER_ARN] == CALLER_ARN
-    assert log[logs.APP_CALLER_ACCOUNT] == "123456789012"
-    assert log[logs.APP_ROUTE] == "GET /objects"
-    assert log[logs.APP_STATUS] == 200
+    assert log[fields.PT_SERVICE] == API_SERVICE
+    assert log[fields.PT_FUNCTION_NAME] == LambdaContext.function_name
+    assert log[fields.PT_CORRELATION_ID] == REQUEST_ID
+    assert log[fields.APP_CALLER_ARN] == CALLER_ARN
+    assert log[fields.APP_CALLER_ACCOUNT] == "123456789012"
+    assert log[fields.APP_ROUTE] == "GET /objects"
+    assert log[fields.APP_STATUS] == 200
     assert log["count"] == 2
 
 
@@ -223,7 +224,7 @@ def test_trace_id_is_logged_when_lambda_sets_it(s3, invoke, monkeypatch):
     monkeypatch.setenv("_X_AMZN_TRACE_ID", trace_header)
     _, lines = invoke(list_event())
     (log,) = app_logs(lines)
-    assert log[logs.PT_XRAY_TRACE_ID] == "1-6746f2a9-4b0e1c5d6f7a8b9c0d1e2f3a"
+    assert log[fields.PT_XRAY_TRACE_ID] == "1-6746f2a9-4b0e1c5d6f7a8b9c0d1e2f3a"
 
 
 def value(line: dict[str, Any], name: str) -> float:
@@ -235,7 +236,7 @@ def value(line: dict[str, Any], name: str) -> float:
 
 def _metric_names(line: dict[str, Any]) -> set[str]:
     directive = line["_aws"]["CloudWatchMetrics"][0]
-    assert directive["Namespace"] == metrics.NAMESPACE
+    assert directive["Namespace"] == M.NAMESPACE
     return {definition["Name"] for definition in directive["Metrics"]}
 
 
@@ -245,15 +246,15 @@ def test_emf_lines_hold_catalog_metrics(s3, invoke):
     names: set[str] = set()
     for line in emf(lines):
         names |= _metric_names(line)
-        assert line[metrics.DIM_SERVICE] == API_SERVICE
-    assert {metrics.LIST_REQUESTS, metrics.OBJECTS_LISTED, metrics.S3_LATENCY} <= names
-    assert names <= set(metrics.FUNCTION_METRICS)
-    business = next(line for line in emf(lines) if metrics.OBJECTS_LISTED in line)
-    assert value(business, metrics.OBJECTS_LISTED) == 3
-    assert value(business, metrics.S3_LATENCY) > 0
+        assert line[M.DIM_SERVICE] == API_SERVICE
+    assert {M.LIST_REQUESTS, M.OBJECTS_LISTED, M.S3_LATENCY} <= names
+    assert names <= set(M.FUNCTION_METRICS)
+    business = next(line for line in emf(lines) if M.OBJECTS_LISTED in line)
+    assert value(business, M.OBJECTS_LISTED) == 3
+    assert value(business, M.S3_LATENCY) > 0
 
     _, lines = invoke(list_event({"limit": "0"}))
-    assert _metric_names(emf(lines)[0]) == {metrics.BAD_REQUESTS}
+    assert _metric_names(emf(lines)[0]) == {M.BAD_REQUESTS}
 
 
 def test_cold_start_metric_is_emitted_once_per_environment(s3, invoke, monkeypatch):
@@ -262,10 +263,10 @@ def test_cold_start_metric_is_emitted_once_per_environment(s3, invoke, monkeypat
     monkeypatch.setattr(cold_start, "is_cold_start", True)
     _, first = invoke(list_event())
     _, second = invoke(list_event())
-    cold = [line for line in emf(first) if metrics.COLD_START in line]
+    cold = [line for line in emf(first) if M.COLD_START in line]
     assert len(cold) == 1
-    assert cold[0][metrics.DIM_FUNCTION_NAME] == LambdaContext.function_name
-    assert not [line for line in emf(second) if metrics.COLD_START in line]
+    assert cold[0][M.DIM_FUNCTION_NAME] == LambdaContext.function_name
+    assert not [line for line in emf(second) if M.COLD_START in line]
 
 
 @pytest.mark.parametrize(
@@ -300,9 +301,9 @@ def test_config_error_is_logged_with_the_setting(s3, capsys, monkeypatch):
     with pytest.raises(ConfigError):
         app.handler(list_event(), LambdaContext())
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    (error,) = [line for line in app_logs(lines) if line[logs.PT_LEVEL] == "ERROR"]
+    (error,) = [line for line in app_logs(lines) if line[fields.PT_LEVEL] == "ERROR"]
     assert error["setting"] == "BUCKET_NAME"
-    assert "BUCKET_NAME is not set" in error[logs.PT_MESSAGE]
+    assert "BUCKET_NAME is not set" in error[fields.PT_MESSAGE]
 
 
 def test_debug_lines_are_sampled(s3, invoke, monkeypatch):
@@ -310,7 +311,7 @@ def test_debug_lines_are_sampled(s3, invoke, monkeypatch):
     monkeypatch.setattr(app.logger, "sampling_rate", 1.0)
     invoke(list_event())  # the first (cold) invocation does not re-sample
     _, lines = invoke(list_event({"prefix": "x/"}))
-    assert any(line[logs.PT_LEVEL] == "DEBUG" and line.get("prefix") == "x/" for line in app_logs(lines))
+    assert any(line[fields.PT_LEVEL] == "DEBUG" and line.get("prefix") == "x/" for line in app_logs(lines))
     monkeypatch.setattr(app.logger, "sampling_rate", 0.0)
     app.logger.refresh_sample_rate_calculation()
 

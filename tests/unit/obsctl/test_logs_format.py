@@ -19,7 +19,7 @@ import pytest
 from log_pipeline.documents import build_batch
 from obsctl.log_format import EventWriter, report_summary, stats_text, text_line, use_colour
 from obsctl.log_search import Hit, RequestStory
-from signals import logs as f
+from signals import logs as fields
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "tests" / "events"
@@ -55,9 +55,9 @@ def test_text_lines_match_the_golden_file(colour, golden):
 
 def test_a_line_per_event_whatever_the_message():
     source = {
-        f.TIMESTAMP: "2026-12-02T10:00:00.000Z",
-        f.EVENT_KIND: "application",
-        f.MESSAGE: "a\nb\tc" + "x" * 500,
+        fields.TIMESTAMP: "2026-12-02T10:00:00.000Z",
+        fields.EVENT_KIND: "application",
+        fields.MESSAGE: "a\nb\tc" + "x" * 500,
     }
     line = text_line(source)
     assert "\n" not in line and line.endswith("...")
@@ -142,12 +142,12 @@ def test_control_characters_in_logged_data_cannot_drive_the_terminal():
     # An attacker controls the request path and what the function logs: escape sequences in them
     # (clear screen, OSC 52 clipboard write, a fake line) must reach the terminal inert.
     source = {
-        f.TIMESTAMP: "2026-12-02T10:00:00.000Z",
-        f.EVENT_KIND: f.KIND_ACCESS,
-        f.HTTP_METHOD: "GET",
-        f.HTTP_PATH: "/\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07",
-        f.HTTP_STATUS: 404,
-        f.HTTP_REQUEST_ID: "id\x1b[1A\rERROR forged",
+        fields.TIMESTAMP: "2026-12-02T10:00:00.000Z",
+        fields.EVENT_KIND: fields.KIND_ACCESS,
+        fields.HTTP_METHOD: "GET",
+        fields.HTTP_PATH: "/\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07",
+        fields.HTTP_STATUS: 404,
+        fields.HTTP_REQUEST_ID: "id\x1b[1A\rERROR forged",
     }
     for colour in (False, True):
         line = text_line(source, colour)
@@ -155,25 +155,25 @@ def test_control_characters_in_logged_data_cannot_drive_the_terminal():
         assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in plain), repr(line)
         assert "\\x1b[2J" in plain and "\\x07" in plain and "\\r" in plain
     message = {
-        f.TIMESTAMP: "t",
-        f.EVENT_KIND: "application",
-        f.MESSAGE: "ok\x9b31mred",
-        f.SERVICE_NAME: "\x1b[31m",
+        fields.TIMESTAMP: "t",
+        fields.EVENT_KIND: "application",
+        fields.MESSAGE: "ok\x9b31mred",
+        fields.SERVICE_NAME: "\x1b[31m",
     }
     assert "\x9b" not in text_line(message) and "\x1b" not in text_line(message)
 
 
 def test_request_summary_and_stats_lines_are_inert_too():
-    from obsctl.commands.logs import _request_summary_lines
+    from obsctl.commands.logs import request_summary_lines
 
     forged = {
-        f.TIMESTAMP: "t",
-        f.EVENT_KIND: f.KIND_ACCESS,
-        f.HTTP_REQUEST_ID: "a\x1b]0;pwned\x07",
-        f.HTTP_STATUS: 200,
+        fields.TIMESTAMP: "t",
+        fields.EVENT_KIND: fields.KIND_ACCESS,
+        fields.HTTP_REQUEST_ID: "a\x1b]0;pwned\x07",
+        fields.HTTP_STATUS: 200,
     }
     story = RequestStory("a", [Hit("i", forged, [])], api_request_ids={"a\x1b]0;pwned\x07"})
-    lines = _request_summary_lines(story)
+    lines = request_summary_lines(story)
     assert "-- API request id: a\\x1b]0;pwned\\x07" in lines
     stats = {"total": 1, "groups": [{"key": "\x1b[2J", "count": 1}], "other": 0, "over_time": []}
     assert stats_text(stats, "service")[2] == "  \\x1b[2J  1"

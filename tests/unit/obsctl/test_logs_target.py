@@ -10,7 +10,7 @@ from opensearchpy import exceptions as ose
 
 from obsctl.log_search import Filters, QueryError, histogram_interval, parse_duration, parse_time
 from obsctl.opensearch_client import OpenSearchClientError, Target, describe_error, resolve_target
-from signals import logs as f
+from signals import logs as fields
 
 AOSS = "https://abc123def456.eu-west-1.aoss.amazonaws.com"
 DOMAIN = "https://search-logs-xyz.us-east-2.es.amazonaws.com"
@@ -137,16 +137,16 @@ def test_query_body_uses_the_schema_names():
     ).query_body()
     text = json.dumps(body)
     for name in (
-        f.TIMESTAMP,
-        f.SERVICE_NAME,
-        f.LAMBDA_FUNCTION_NAME,
-        f.LOG_LEVEL,
-        f.HTTP_REQUEST_ID,
-        f.CORRELATION_ID,
-        f.LAMBDA_REQUEST_ID,
-        f.TRACE_ID,
-        f.EVENT_KIND,
-        f.MESSAGE,
+        fields.TIMESTAMP,
+        fields.SERVICE_NAME,
+        fields.LAMBDA_FUNCTION_NAME,
+        fields.LOG_LEVEL,
+        fields.HTTP_REQUEST_ID,
+        fields.CORRELATION_ID,
+        fields.LAMBDA_REQUEST_ID,
+        fields.TRACE_ID,
+        fields.EVENT_KIND,
+        fields.MESSAGE,
     ):
         assert f'"{name}"' in text
     assert '"ERROR"' in text and "2026-12-02T10:00:00.000Z" in text
@@ -183,7 +183,11 @@ class _Cluster:
 
     def __init__(self, n: int, pit_status: int = 404) -> None:
         self.docs = [
-            {f.TIMESTAMP: f"2026-12-02T10:00:{i:02d}.000Z", f.CW_EVENT_ID: f"{i:03d}", f.EVENT_KIND: "access"}
+            {
+                fields.TIMESTAMP: f"2026-12-02T10:00:{i:02d}.000Z",
+                fields.CW_EVENT_ID: f"{i:03d}",
+                fields.EVENT_KIND: "access",
+            }
             for i in range(n)
         ]
         self.pit_status = pit_status
@@ -195,12 +199,14 @@ class _Cluster:
 
     def search(self, body, **_kwargs):
         self.bodies.append(body)
-        docs = sorted(self.docs, key=lambda d: (d[f.TIMESTAMP], d[f.CW_EVENT_ID]), reverse=True)
+        docs = sorted(self.docs, key=lambda d: (d[fields.TIMESTAMP], d[fields.CW_EVENT_ID]), reverse=True)
         if "search_after" in body:
             after = tuple(body["search_after"])
-            docs = [d for d in docs if (d[f.TIMESTAMP], d[f.CW_EVENT_ID]) < after]
+            docs = [d for d in docs if (d[fields.TIMESTAMP], d[fields.CW_EVENT_ID]) < after]
         page = docs[: body["size"]]
-        hits = [{"_index": "i", "_source": d, "sort": [d[f.TIMESTAMP], d[f.CW_EVENT_ID]]} for d in page]
+        hits = [
+            {"_index": "i", "_source": d, "sort": [d[fields.TIMESTAMP], d[fields.CW_EVENT_ID]]} for d in page
+        ]
         return {"hits": {"hits": hits}}
 
 
@@ -209,7 +215,7 @@ def test_no_point_in_time_falls_back_to_plain_search_after():
 
     cluster = _Cluster(23)
     searcher = Searcher(cluster, Target("http://n", "none"), page_size=5)
-    got = [hit.source[f.CW_EVENT_ID] for hit in searcher.events(Filters(), limit=100)]
+    got = [hit.source[fields.CW_EVENT_ID] for hit in searcher.events(Filters(), limit=100)]
     assert got == [f"{i:03d}" for i in range(22, -1, -1)]
     assert all("pit" not in body for body in cluster.bodies) and len(cluster.bodies) == 5
 
