@@ -28,6 +28,7 @@ from alerts.model import (
     MetricRef,
     MetricStat,
     Var,
+    check_catalog_name,
 )
 from alerts.slo import expand
 from signals import logs as L
@@ -359,6 +360,8 @@ def paging_alarm_names() -> tuple[str, ...]:
 
 def _validate() -> None:
     names = all_alarm_names()
+    for name in names:
+        check_catalog_name(name)
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ValueError(f"duplicate alarm names: {sorted(duplicates)}")

@@ -155,6 +155,8 @@ def test_recorded_spec_and_csv_series_from_tests_events(capsys):
     )  # fmt: skip
     document = json.loads(out)
     assert code == 0
-    # 5-minute sums breach from the 00:20 period on; 2 of 2 -> ALARM at the end of 00:25-00:30
-    assert document["detection_delay_seconds"] == 600
+    # Sliding window (CloudWatch's default): evaluated every minute over the two 5-minute periods
+    # ending then; both hold errors first at 00:26 (00:16-00:21 and 00:21-00:26). A wall clock window
+    # would wait for the end of 00:25-00:30 (600 s).
+    assert document["detection_delay_seconds"] == 360
     assert [t["state"] for t in document["transitions"]] == ["OK", "ALARM", "OK"]
