@@ -13,16 +13,22 @@ Model (each point from the CloudWatch user guide, "Using Amazon CloudWatch alarm
   ones are always used and the rest is filled: ``breaching``/``notBreaching`` fill with breaching /
   good datapoints; ``missing``/``ignore`` never count a missing datapoint, so any real good
   datapoint makes the alarm OK, at least M real breaching ones make it ALARM, and otherwise
-  ``ignore`` keeps the current state while ``missing`` goes to INSUFFICIENT_DATA - or to ALARM when
-  the oldest evaluated datapoint (real ones plus the most recent missing ones) is a real breaching
-  one (the sixth row of the first table). No data at all: INSUFFICIENT_DATA / retain / ALARM / OK.
-- Windows the tables do not list follow that same rule, generalised: the N evaluated datapoints are
-  the real ones plus the most recent missing periods. So 3 of 3 over X, -, X (``missing``) is ALARM
-  with two real breaching datapoints and one missing, while -, X, X stays INSUFFICIENT_DATA. The
-  reason text never claims more than it lists: it gives the exact number of breaching datapoints,
-  the values evaluated, how many were missing and what the treatment made of them (treated as
-  breaching / not breaching, or not counted), and, for the rule above, that the oldest evaluated
-  datapoint is a real breaching one (tests/unit/alerts/test_alerts_missing_data.py).
+  ``ignore`` keeps the current state while ``missing`` goes to INSUFFICIENT_DATA - or to ALARM by
+  the guide's rule for "avoiding premature transitions to alarm state" (below).
+- Premature transitions, the sentence followed: ALARM "when the oldest available breaching data
+  point in the alarm's evaluation range is at least as old as the value of Datapoints to Alarm, and
+  all other more recent data points are breaching or missing" - age counted in periods within the
+  evaluation range, the most recent period being 1 old. Where the guide contradicts itself, its
+  table wins: the row "0 - X - -" of the 2-of-3 table is OK, although its oldest breaching
+  datapoint is 3 periods old and everything more recent is missing, so a real good datapoint
+  anywhere among the evaluated ones makes the alarm OK (the sentence's "all other more recent"
+  would give ALARM). The rule applies to ``missing`` only (``ignore`` retains: "X - - - -" of the
+  3-of-3 table). For M = N this is the same as before; for M < N an alarm fires once its oldest
+  breaching datapoint is M periods old (2 of 3 over "- - - X -" is ALARM, not INSUFFICIENT_DATA).
+- The reason text never claims more than it lists: it gives the exact number of breaching
+  datapoints, the values evaluated, how many were missing and what the treatment made of them
+  (treated as breaching / not breaching, or not counted), and, for the rule above, how old the
+  oldest breaching datapoint is (tests/unit/alerts/test_alerts_missing_data.py).
 - Metric math is evaluated per timestamp on the aggregated inputs (see ``alerts.mathexpr``).
 - Composite alarms are re-evaluated whenever a child changes state; ``ALARM(x)`` is true only
   while x is in ALARM. An actions suppressor mutes a composite's actions while it is in ALARM, when
@@ -200,9 +206,7 @@ def evaluate_range(
         return "OK"
     if treat_missing_data == "ignore":
         return current
-    missing_slots = [i for i, v in enumerate(window) if v is None][-(n - len(existing)) :]
-    oldest_real = existing[0][0]
-    return "ALARM" if oldest_real < min(missing_slots) else INSUFFICIENT
+    return "ALARM" if len(window) - existing[0][0] >= m else INSUFFICIENT  # premature transitions
 
 
 _MISSING_TREATED = {
@@ -245,9 +249,12 @@ def _reason(alarm: AnyMetricAlarm, window: Sequence[tuple[int, float | None]], s
         counted = breaching + (missing if treatment == "breaching" else 0)
         verdict = f"so {counted} of {n} count as breaching ({m} needed)"
     elif state == "ALARM" and breaching < m:
+        first_real = next(i for i, (_, v) in enumerate(window) if v is not None)
+        age = len(window) - first_real
         verdict = (
-            f"only {breaching} real ones breach ({m} needed), but the oldest evaluated datapoint is a "
-            "real breaching one, which CloudWatch treats as ALARM (see alerts/engine.py)"
+            f"only {breaching} real ones breach ({m} needed), but the oldest breaching datapoint is "
+            f"{age} periods old, at least the {m} datapoints to alarm, and none more recent is good, "
+            "which CloudWatch treats as ALARM (see alerts/engine.py)"
         )
     elif state == "ALARM":
         verdict = f"the {breaching} real breaching ones reach the {m} needed"
