@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -329,8 +329,9 @@ class _Series:
         self.prefix = [0.0]
         for v in self.values:
             self.prefix.append(self.prefix[-1] + v)
+        self._lanes: dict[int, tuple[int, int, list[float]]] = {}
 
-    def value(self, start: int, end: int) -> float | None:
+    def value(self, start: int, end: int, lane: int = 0) -> float | None:
         lo, hi = bisect_left(self.times, start), bisect_left(self.times, end)
         if lo == hi:
             return None
@@ -340,14 +341,31 @@ class _Series:
             return float(hi - lo)
         if self.statistic == "Average":
             return (self.prefix[hi] - self.prefix[lo]) / (hi - lo)
+        if is_percentile(self.statistic):
+            ordered = self._sorted(lane, lo, hi)
+            rank = math.ceil(float(self.statistic[1:]) / 100.0 * len(ordered))
+            return ordered[max(rank, 1) - 1]
         return statistic_value(self.values[lo:hi], self.statistic)
+
+    def _sorted(self, lane: int, lo: int, hi: int) -> list[float]:
+        """The values of [lo, hi) in order, kept per lane (one bucket position of a window that
+        slides forward), so a long percentile window costs the points that enter and leave it."""
+        old_lo, old_hi, ordered = self._lanes.get(lane, (lo, lo, []))
+        if lo < old_lo or hi < old_hi or lo >= old_hi:
+            old_lo, old_hi, ordered = lo, lo, []
+        for index in range(old_lo, lo):
+            del ordered[bisect_left(ordered, self.values[index])]
+        for index in range(old_hi, hi):
+            insort(ordered, self.values[index])
+        self._lanes[lane] = (lo, hi, ordered)
+        return ordered
 
 
 def _sliding_values(alarm: AnyMetricAlarm, raw: RawData) -> Callable[[list[int]], list[float | None]]:
     """A function from period start times to the alarm's datapoint values (None: missing)."""
     if isinstance(alarm, MetricAlarm):
         series = _Series(raw.get(alarm.metric, ()), alarm.statistic)
-        return lambda starts: [series.value(s, s + alarm.period) for s in starts]
+        return lambda starts: [series.value(s, s + alarm.period, k) for k, s in enumerate(starts)]
     inputs = {stat.id: _Series(raw.get(stat.metric, ()), stat.statistic) for stat in alarm.metrics}
     tree = parse(alarm.expression)
 
@@ -355,8 +373,8 @@ def _sliding_values(alarm: AnyMetricAlarm, raw: RawData) -> Callable[[list[int]]
         columns: dict[str, dict[int, float]] = {}
         for stat_id, series in inputs.items():
             column = {}
-            for s in starts:
-                v = series.value(s, s + alarm.period)
+            for k, s in enumerate(starts):
+                v = series.value(s, s + alarm.period, k)
                 if v is not None:
                     column[s] = v
             columns[stat_id] = column
