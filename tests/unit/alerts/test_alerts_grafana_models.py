@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from tests.unit.alerts.grafana_models import dashboard_problems, rule_problems
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _api_rules() -> list[dict]:
+def _api_rules() -> list[dict[str, Any]]:
     # What the publisher sends to POST /api/v1/provisioning/alert-rules (ProvisionedAlertRule).
     alerting = load_alerting(
         ROOT / "alerts/rendered/grafana-alert-rules.json", dict.fromkeys(PLACEHOLDERS, "x")
@@ -38,7 +39,7 @@ def test_every_dashboard_conforms_to_grafanas_model(uid):
     assert dashboard_problems(models()[uid]) == []
 
 
-def _rule(title: str) -> dict:
+def _rule(title: str) -> dict[str, Any]:
     return copy.deepcopy(next(r for r in _api_rules() if r["title"] == title))
 
 

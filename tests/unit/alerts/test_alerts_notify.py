@@ -103,7 +103,7 @@ def test_non_json_is_rejected():
 
 def test_schema_admits_every_documented_custom_notification_field():
     # Given a message using every field of the admin guide's event schema (custom notifications)
-    message = {
+    message: dict[str, Any] = {
         "version": "1.0",
         "source": "custom",
         "id": "c-weihfjdsf",
@@ -123,7 +123,11 @@ def test_schema_admits_every_documented_custom_notification_field():
             "enableCustomActions": True,
         },
     }
-    # Then the schema accepts it, and still refuses a field the guide does not document
+    # Then the schema and the local receiver's validator accept it, and the schema still refuses
+    # a field the guide does not document
     jsonschema.validate(message, SCHEMA)
+    validate_notification(message)
+    with pytest.raises(NotificationError, match="enableCustomActions"):
+        validate_notification({**message, "metadata": {**message["metadata"], "enableCustomActions": "yes"}})
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**message, "metadata": {**message["metadata"], "buttons": []}}, SCHEMA)

@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 
 from alerts import catalog
-from alerts.engine import Result, evaluate_alarm_window, evaluate_catalog
+from alerts.engine import RawData, Result, evaluate_alarm_window, evaluate_catalog
 from alerts.model import MathAlarm
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -18,7 +18,7 @@ HOUR = 3600
 BUDGET = 0.001  # api-availability: 99.9%
 
 
-def _traffic(hours: float, per_minute: int, burn: Callable[[float], float]) -> dict:
+def _traffic(hours: float, per_minute: int, burn: Callable[[float], float]) -> RawData:
     """Requests and 5xx per minute; errors placed deterministically so that the cumulative error
     count follows the burn rate exactly (``burn(hour)`` x budget x requests)."""
     requests, errors = [], []
@@ -33,7 +33,7 @@ def _traffic(hours: float, per_minute: int, burn: Callable[[float], float]) -> d
     return {catalog.API_REQUESTS: requests, catalog.API_5XX: errors}
 
 
-def _replay(data: dict, hours: float) -> dict[str, Result]:
+def _replay(data: RawData, hours: float) -> dict[str, Result]:
     return evaluate_catalog(catalog.ALL_METRIC_ALARMS, catalog.COMPOSITES, data, T0, T0 + hours * HOUR)
 
 
@@ -76,7 +76,7 @@ def test_low_traffic_burn_pages_within_the_slow_tiers_window():
     assert _fired(results, catalog.API_INCIDENT)
 
 
-def _random_errors(hours: int, per_minute: int, burn: float, seed: int) -> dict:
+def _random_errors(hours: int, per_minute: int, burn: float, seed: int) -> RawData:
     rng = random.Random(seed)
     requests, errors = [], []
     for minute in range(hours * 60):

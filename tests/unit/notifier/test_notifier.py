@@ -29,7 +29,7 @@ CONFIG = Config(
 
 
 def _event(name: str = "ServerCpuTooHigh", old: str = "OK", new: str = "ALARM") -> dict[str, Any]:
-    event = json.loads((EVENTS / "eventbridge_alarm_state_change.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / "eventbridge_alarm_state_change.json").read_text())
     event["detail"]["alarmName"] = name
     event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
     event["detail"]["previousState"]["value"] = old
