@@ -12,6 +12,15 @@ composites stay CloudWatch-only.
 
 Grafana has no "M out of N": a rule fires after its condition held for ``for`` = (M - 1) periods,
 i.e. M consecutive breaching evaluations, which is never noisier than the CloudWatch alarm.
+
+Query shapes: every CloudWatch query has a lowercase ``id`` (CloudWatch's ``MetricDataQuery.Id``);
+Grafana's alerting sends each data-source query alone, so ratios are server-side expressions over
+per-query reductions, never a CloudWatch expression naming another query. Every rule is checked
+against Grafana's typed models (tests/unit/alerts/test_alerts_grafana_models.py).
+
+One owner per symptom: CloudWatch owns every catalog symptom in chat (the notifier Lambda posts to
+the chat topic). The contact point here publishes to the *alarm* topic, which Chatbot does not read
+(infra/modules/notifications/README.md), so a Grafana rule never posts the same symptom twice.
 """
 
 from __future__ import annotations
