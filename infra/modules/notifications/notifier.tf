@@ -107,6 +107,13 @@ data "aws_iam_policy_document" "notifier" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.notifier[0].arn}:*"]
   }
+
+  statement {
+    sid       = "SendTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"] # X-Ray has no resource-level permissions for these actions
+  }
 }
 
 resource "aws_iam_role_policy" "notifier" {
@@ -132,6 +139,13 @@ resource "aws_lambda_function" "notifier" {
   timeout           = 10
   kms_key_arn       = var.kms_key_arn
   tags              = var.tags
+  # A storm of state changes must not take the account's concurrency from the API; throttled
+  # invocations are retried by Lambda's asynchronous queue and EventBridge's retry policy.
+  reserved_concurrent_executions = 5
+
+  tracing_config {
+    mode = "Active"
+  }
 
   logging_config {
     log_format = "Text"
