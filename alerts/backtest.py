@@ -10,9 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from alerts.engine import Datapoints, Point, Result, aggregate, detection_delay, evaluate_alarm, false_alarms
+from alerts.engine import (
+    Datapoints,
+    Point,
+    RawData,
+    Result,
+    aggregate,
+    detection_delay,
+    evaluate_alarm_window,
+    false_alarms,
+)
 from alerts.engine import math_datapoints as _math
-from alerts.model import AnyMetricAlarm, MathAlarm, MetricAlarm
+from alerts.model import AnyMetricAlarm, MathAlarm, MetricAlarm, MetricRef
 
 Expectation = Literal["normal", "incident"]
 
@@ -40,10 +49,23 @@ def _bounds(series: Sequence[Point] | dict[str, list[Point]], period: int) -> tu
     return int(first // period) * period, (int(last // period) + 1) * period
 
 
+def _raw(alarm: AnyMetricAlarm, series: Sequence[Point] | dict[str, list[Point]]) -> RawData:
+    if isinstance(alarm, MetricAlarm):
+        return {alarm.metric: next(iter(series.values())) if isinstance(series, dict) else series}
+    assert isinstance(series, dict)  # checked by series_datapoints
+    raw: dict[MetricRef, Sequence[Point]] = {}
+    for stat in alarm.metrics:
+        if stat.metric in raw and raw[stat.metric] != series[stat.id]:
+            raise ValueError(f"{alarm.name}: ids on the same metric need the same series")
+        raw[stat.metric] = series[stat.id]
+    return raw
+
+
 def run(alarm: AnyMetricAlarm, series: Sequence[Point] | dict[str, list[Point]]) -> tuple[Result, Datapoints]:
+    """Evaluate over the alarm's evaluation window (sliding unless the alarm says WallClockWindow)."""
     datapoints = series_datapoints(alarm, series)
     start, end = _bounds(series, alarm.period)
-    return evaluate_alarm(alarm, datapoints, start, end), datapoints
+    return evaluate_alarm_window(alarm, _raw(alarm, series), start, end), datapoints
 
 
 def backtest(

@@ -13,26 +13,37 @@ Model (each point from the CloudWatch user guide, "Using Amazon CloudWatch alarm
   ones are always used and the rest is filled: ``breaching``/``notBreaching`` fill with breaching /
   good datapoints; ``missing``/``ignore`` never count a missing datapoint, so any real good
   datapoint makes the alarm OK, at least M real breaching ones make it ALARM, and otherwise
-  ``ignore`` keeps the current state while ``missing`` goes to INSUFFICIENT_DATA - or to ALARM when
-  the oldest evaluated datapoint (real ones plus the most recent missing ones) is a real breaching
-  one (the sixth row of the first table). No data at all: INSUFFICIENT_DATA / retain / ALARM / OK.
-- Windows the tables do not list follow that same rule, generalised: the N evaluated datapoints are
-  the real ones plus the most recent missing periods. So 3 of 3 over X, -, X (``missing``) is ALARM
-  with two real breaching datapoints and one missing, while -, X, X stays INSUFFICIENT_DATA. The
-  reason text never claims more than it lists: it gives the exact number of breaching datapoints,
-  the values evaluated, how many were missing and what the treatment made of them (treated as
-  breaching / not breaching, or not counted), and, for the rule above, that the oldest evaluated
-  datapoint is a real breaching one (tests/unit/alerts/test_alerts_missing_data.py).
+  ``ignore`` keeps the current state while ``missing`` goes to INSUFFICIENT_DATA - or to ALARM by
+  the guide's rule for "avoiding premature transitions to alarm state" (below).
+- Premature transitions, the sentence followed: ALARM "when the oldest available breaching data
+  point in the alarm's evaluation range is at least as old as the value of Datapoints to Alarm, and
+  all other more recent data points are breaching or missing" - age counted in periods within the
+  evaluation range, the most recent period being 1 old. Where the guide contradicts itself, its
+  table wins: the row "0 - X - -" of the 2-of-3 table is OK, although its oldest breaching
+  datapoint is 3 periods old and everything more recent is missing, so a real good datapoint
+  anywhere among the evaluated ones makes the alarm OK (the sentence's "all other more recent"
+  would give ALARM). The rule applies to ``missing`` only (``ignore`` retains: "X - - - -" of the
+  3-of-3 table). For M = N this is the same as before; for M < N an alarm fires once its oldest
+  breaching datapoint is M periods old (2 of 3 over "- - - X -" is ALARM, not INSUFFICIENT_DATA).
+- The reason text never claims more than it lists: it gives the exact number of breaching
+  datapoints, the values evaluated, how many were missing and what the treatment made of them
+  (treated as breaching / not breaching, or not counted), and, for the rule above, how old the
+  oldest breaching datapoint is (tests/unit/alerts/test_alerts_missing_data.py).
 - Metric math is evaluated per timestamp on the aggregated inputs (see ``alerts.mathexpr``).
 - Composite alarms are re-evaluated whenever a child changes state; ``ALARM(x)`` is true only
-  while x is in ALARM. An actions suppressor mutes a composite's actions while it is in ALARM, within
-  its wait period after the composite changes, and for its extension period after it recovers.
+  while x is in ALARM. An actions suppressor mutes a composite's actions while it is in ALARM, when
+  it reaches ALARM at any moment of the wait period after the composite goes to ALARM, and during
+  the extension period after it recovers (intervals, not instants: ``mark_suppressed``).
+- Evaluation windows: ``evaluate_alarm`` is the wall clock window (period-aligned datapoints,
+  evaluated as each period ends); ``evaluate_alarm_window`` follows the alarm's
+  ``evaluation_window``, sliding by default (see "Evaluation windows" below).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -195,9 +206,7 @@ def evaluate_range(
         return "OK"
     if treat_missing_data == "ignore":
         return current
-    missing_slots = [i for i, v in enumerate(window) if v is None][-(n - len(existing)) :]
-    oldest_real = existing[0][0]
-    return "ALARM" if oldest_real < min(missing_slots) else INSUFFICIENT
+    return "ALARM" if len(window) - existing[0][0] >= m else INSUFFICIENT  # premature transitions
 
 
 _MISSING_TREATED = {
@@ -240,9 +249,12 @@ def _reason(alarm: AnyMetricAlarm, window: Sequence[tuple[int, float | None]], s
         counted = breaching + (missing if treatment == "breaching" else 0)
         verdict = f"so {counted} of {n} count as breaching ({m} needed)"
     elif state == "ALARM" and breaching < m:
+        first_real = next(i for i, (_, v) in enumerate(window) if v is not None)
+        age = len(window) - first_real
         verdict = (
-            f"only {breaching} real ones breach ({m} needed), but the oldest evaluated datapoint is a "
-            "real breaching one, which CloudWatch treats as ALARM (see alerts/engine.py)"
+            f"only {breaching} real ones breach ({m} needed), but the oldest breaching datapoint is "
+            f"{age} periods old, at least the {m} datapoints to alarm, and none more recent is good, "
+            "which CloudWatch treats as ALARM (see alerts/engine.py)"
         )
     elif state == "ALARM":
         verdict = f"the {breaching} real breaching ones reach the {m} needed"
@@ -275,6 +287,120 @@ def evaluate_alarm(
     first = (int(start) // period + 1) * period
     for t in range(first, int(end) + 1, period):
         window = [(t - (span - i) * period, datapoints.get(t - (span - i) * period)) for i in range(span)]
+        new_state = evaluate_range(
+            [v for _, v in window],
+            evaluation_periods=alarm.evaluation_periods,
+            datapoints_to_alarm=alarm.datapoints_to_alarm,
+            treat_missing_data=alarm.treat_missing_data,
+            is_breaching=check,
+            current=state,
+        )
+        if new_state != state:
+            result.transitions.append(Transition(t, new_state, _reason(alarm, window, new_state)))
+            state = new_state
+        result.evaluated_until = t
+    return result
+
+
+# --- Evaluation windows ------------------------------------------------------------------------
+# The user guide ("Alarm evaluation window"): the evaluation window is Period x EvaluationPeriods.
+# ``SlidingWindow`` (the default) "advances each time the alarm is evaluated, forming a rolling time
+# window"; ``WallClockWindow`` aligns it to clock boundaries that match the period (UTC here: the
+# optional time zone is not modelled). ``evaluate_alarm`` above is the wall clock window: datapoints
+# aligned to period boundaries, evaluated as each period ends. A sliding window is modelled as an
+# evaluation every minute (every period for high-resolution periods) whose datapoints are the periods
+# that end at the evaluation time, so a breach is seen as soon as one window's worth of data crosses
+# the threshold, wherever the clock boundaries fall.
+SLIDING_STEP_SECONDS = 60
+
+
+class _Series:
+    """One metric's raw points with fast statistics over any [start, end) (prefix sums for the
+    additive statistics, sorted slices for the others)."""
+
+    def __init__(self, points: Iterable[Point], statistic: str) -> None:
+        clean = sorted((float(t), v) for t, v in points if v is not None)
+        for t, v in clean:
+            if not math.isfinite(v):
+                raise ValueError(f"value at {iso(t)} is not a finite number")
+        self.times = [t for t, _ in clean]
+        self.values = [v for _, v in clean]
+        self.statistic = statistic
+        self.prefix = [0.0]
+        for v in self.values:
+            self.prefix.append(self.prefix[-1] + v)
+        self._lanes: dict[int, tuple[int, int, list[float]]] = {}
+
+    def value(self, start: int, end: int, lane: int = 0) -> float | None:
+        lo, hi = bisect_left(self.times, start), bisect_left(self.times, end)
+        if lo == hi:
+            return None
+        if self.statistic == "Sum":
+            return self.prefix[hi] - self.prefix[lo]
+        if self.statistic == "SampleCount":
+            return float(hi - lo)
+        if self.statistic == "Average":
+            return (self.prefix[hi] - self.prefix[lo]) / (hi - lo)
+        if is_percentile(self.statistic):
+            ordered = self._sorted(lane, lo, hi)
+            rank = math.ceil(float(self.statistic[1:]) / 100.0 * len(ordered))
+            return ordered[max(rank, 1) - 1]
+        return statistic_value(self.values[lo:hi], self.statistic)
+
+    def _sorted(self, lane: int, lo: int, hi: int) -> list[float]:
+        """The values of [lo, hi) in order, kept per lane (one bucket position of a window that
+        slides forward), so a long percentile window costs the points that enter and leave it."""
+        old_lo, old_hi, ordered = self._lanes.get(lane, (lo, lo, []))
+        if lo < old_lo or hi < old_hi or lo >= old_hi:
+            old_lo, old_hi, ordered = lo, lo, []
+        for index in range(old_lo, lo):
+            del ordered[bisect_left(ordered, self.values[index])]
+        for index in range(old_hi, hi):
+            insort(ordered, self.values[index])
+        self._lanes[lane] = (lo, hi, ordered)
+        return ordered
+
+
+def _sliding_values(alarm: AnyMetricAlarm, raw: RawData) -> Callable[[list[int]], list[float | None]]:
+    """A function from period start times to the alarm's datapoint values (None: missing)."""
+    if isinstance(alarm, MetricAlarm):
+        series = _Series(raw.get(alarm.metric, ()), alarm.statistic)
+        return lambda starts: [series.value(s, s + alarm.period, k) for k, s in enumerate(starts)]
+    inputs = {stat.id: _Series(raw.get(stat.metric, ()), stat.statistic) for stat in alarm.metrics}
+    tree = parse(alarm.expression)
+
+    def values(starts: list[int]) -> list[float | None]:
+        columns: dict[str, dict[int, float]] = {}
+        for stat_id, series in inputs.items():
+            column = {}
+            for k, s in enumerate(starts):
+                v = series.value(s, s + alarm.period, k)
+                if v is not None:
+                    column[s] = v
+            columns[stat_id] = column
+        result = evaluate_math(tree, columns, starts)
+        return [result.get(s) for s in starts]
+
+    return values
+
+
+def evaluate_alarm_window(
+    alarm: AnyMetricAlarm, raw: RawData, start: float, end: float, *, initial_state: State = INSUFFICIENT
+) -> Result:
+    """Evaluate with the alarm's own evaluation window (sliding by default, or wall clock)."""
+    if alarm.evaluation_window == "WallClockWindow":
+        return evaluate_alarm(alarm, alarm_datapoints(alarm, raw), start, end, initial_state=initial_state)
+    period = alarm.period
+    step = min(period, SLIDING_STEP_SECONDS)
+    span = alarm.evaluation_periods + EXTRA_RANGE_PERIODS
+    check = breaches(alarm.comparison, alarm.threshold)
+    values_at = _sliding_values(alarm, raw)
+    result = Result(alarm.name, datapoints=alarm_datapoints(alarm, raw))
+    state = initial_state
+    first = (int(start) // step + 1) * step
+    for t in range(first, int(end) + 1, step):
+        starts = [t - (span - i) * period for i in range(span)]
+        window = list(zip(starts, values_at(starts), strict=True))
         new_state = evaluate_range(
             [v for _, v in window],
             evaluation_periods=alarm.evaluation_periods,
@@ -371,19 +497,29 @@ def evaluate_composites(
             pending.remove(composite)
     for composite in composites:
         if composite.actions_suppressor:
-            _mark_suppressed(composite, results)
+            mark_suppressed(composite, results)
     return results
 
 
-def _mark_suppressed(composite: CompositeAlarm, results: dict[str, Result]) -> None:
+def _alarm_during(result: Result, start: float, end: float) -> bool:
+    """Whether ``result`` is in ALARM at any moment of [start, end]."""
+    return result.state_at(start) == "ALARM" or any(
+        start < t.timestamp <= end and t.state == "ALARM" for t in result.transitions
+    )
+
+
+def mark_suppressed(composite: CompositeAlarm, results: dict[str, Result]) -> None:
+    """Wait and extension periods are intervals (user guide, "Composite alarm actions suppression"):
+    an action is suppressed when the suppressor is in ALARM at any moment from ``extension`` seconds
+    before the transition to the transition itself (it recovered too recently) or, for a transition
+    to ALARM, at any moment of the ``wait`` seconds after it (it went to ALARM in time)."""
     suppressor = results[composite.actions_suppressor or ""]
     marked = []
     for transition in results[composite.name].transitions:
         t = transition.timestamp
-        moments = [t, t - composite.suppressor_extension_period]
-        if transition.state == "ALARM":  # the wait period: give the suppressor time to go to ALARM
-            moments.append(t + composite.suppressor_wait_period)
-        suppressed = any(suppressor.state_at(x) == "ALARM" for x in moments)
+        suppressed = _alarm_during(suppressor, t - composite.suppressor_extension_period, t)
+        if transition.state == "ALARM":
+            suppressed = suppressed or _alarm_during(suppressor, t, t + composite.suppressor_wait_period)
         marked.append(Transition(t, transition.state, transition.reason, suppressed))
     results[composite.name].transitions = marked
 
@@ -395,9 +531,7 @@ def evaluate_catalog(
     start: float,
     end: float,
 ) -> dict[str, Result]:
-    results = {
-        alarm.name: evaluate_alarm(alarm, alarm_datapoints(alarm, raw), start, end) for alarm in alarms
-    }
+    results = {alarm.name: evaluate_alarm_window(alarm, raw, start, end) for alarm in alarms}
     return evaluate_composites(composites, results, start, end)
 
 

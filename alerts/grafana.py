@@ -12,6 +12,15 @@ composites stay CloudWatch-only.
 
 Grafana has no "M out of N": a rule fires after its condition held for ``for`` = (M - 1) periods,
 i.e. M consecutive breaching evaluations, which is never noisier than the CloudWatch alarm.
+
+Query shapes: every CloudWatch query has a lowercase ``id`` (CloudWatch's ``MetricDataQuery.Id``);
+Grafana's alerting sends each data-source query alone, so ratios are server-side expressions over
+per-query reductions, never a CloudWatch expression naming another query. Every rule is checked
+against Grafana's typed models (tests/unit/alerts/test_alerts_grafana_models.py).
+
+One owner per symptom: CloudWatch owns every catalog symptom in chat (the notifier Lambda posts to
+the chat topic). The contact point here publishes to the *alarm* topic, which Chatbot does not read
+(infra/modules/notifications/README.md), so a Grafana rule never posts the same symptom twice.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from alerts import catalog
+from alerts.mathexpr import BinOp, Fill, Neg, Node, Num, Ref, parse
 from alerts.model import (
     SLO,
     AnyMetricAlarm,
@@ -49,11 +59,15 @@ FOLDER: Final = "Observability platform alerts"
 GROUP: Final = f"{PROJECT}-alarms"
 CONTACT_POINT: Final = f"{PROJECT}-chatbot-sns"
 TEMPLATE: Final = "chatbot.custom"
-# Simplified routing (Grafana >= 10.4): each rule names its contact point in ``notification_settings``
-# (ProvisionedAlertRule -> AlertRuleNotificationSettings, ``receiver`` required), so the rules reach
-# SNS without touching the workspace's notification policy tree, which ``PUT /policies`` (or a
-# provisioned ``policies`` entry) would replace as a whole.
-NOTIFICATION_SETTINGS: Final = {"receiver": CONTACT_POINT}
+# Simplified routing (GA from Grafana 11; the workspace module defaults to 12.4 and refuses older
+# versions): each rule names its contact point in ``notification_settings`` (ProvisionedAlertRule ->
+# AlertRuleNotificationSettings, ``receiver`` required, ``group_by`` must hold alertname and
+# grafana_folder), so the rules reach SNS without touching the workspace's notification policy tree,
+# which ``PUT /policies`` (or a provisioned ``policies`` entry) would replace as a whole.
+NOTIFICATION_SETTINGS: Final = {"receiver": CONTACT_POINT, "group_by": ["alertname", "grafana_folder"]}
+METRIC_ID: Final = "metric"
+"""refId and CloudWatch ``Id`` of a single-metric rule's query."""
+EXPRESSION_DATASOURCE: Final = {"type": "__expr__", "uid": "__expr__"}
 TOPIC_PLACEHOLDER: Final = "${OBS_ALARM_TOPIC_ARN}"
 REGION_PLACEHOLDER: Final = "${OBS_REGION}"
 RUNBOOK_PLACEHOLDER: Final = "${OBS_RUNBOOK_BASE_URL}"
@@ -114,7 +128,14 @@ def _dimensions(dimensions: Dimensions) -> dict[str, str]:
     }
 
 
-def _query(ref_id: str, metric: MetricRef, statistic: str, period: int, *, hide: bool) -> dict[str, Any]:
+_CLOUDWATCH_ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
+
+
+def _query(ref_id: str, metric: MetricRef, statistic: str, period: int) -> dict[str, Any]:
+    """One CloudWatch metric query (builder mode). Grafana passes ``id`` through as the
+    ``MetricDataQuery.Id``, which CloudWatch wants to start with a lowercase letter."""
+    if not _CLOUDWATCH_ID.fullmatch(ref_id):
+        raise ValueError(f"CloudWatch query id {ref_id!r} must start with a lowercase letter")
     return {
         "refId": ref_id,
         "id": ref_id,
@@ -129,8 +150,6 @@ def _query(ref_id: str, metric: MetricRef, statistic: str, period: int, *, hide:
         "statistic": statistic,
         "period": str(period),
         "region": "default",
-        "expression": "",
-        "hide": hide,
     }
 
 
@@ -143,34 +162,80 @@ def _data(ref_id: str, model: dict[str, Any], seconds: int, datasource_uid: str)
     }
 
 
+def _expr(ref_id: str, model: dict[str, Any]) -> dict[str, Any]:
+    """A server-side expression (reduce, math, threshold), evaluated by Grafana after the queries."""
+    return _data(ref_id, {"refId": ref_id, "datasource": dict(EXPRESSION_DATASOURCE), **model}, 0, "__expr__")
+
+
+def _reduce(ref_id: str, source: str, reducer: str, *, fill: float | None = None) -> dict[str, Any]:
+    settings: dict[str, Any] = (
+        {"mode": "dropNN"} if fill is None else {"mode": "replaceNN", "replaceWithValue": fill}
+    )
+    return _expr(ref_id, {"type": "reduce", "expression": source, "reducer": reducer, "settings": settings})
+
+
+def _grafana_math(node: Node, reduced: Mapping[str, str]) -> str:
+    """CloudWatch metric math (the catalog's subset) as a Grafana math expression over reductions.
+
+    ``FILL(id, v)`` is not an operator here: the reduction of ``id`` replaces non-numbers with ``v``
+    (``_math_fills``), which is the same for the last datapoint the alarm compares.
+    """
+    if isinstance(node, Num):
+        return f"{node.number:g}"
+    if isinstance(node, Ref):
+        return f"${reduced[node.id]}"
+    if isinstance(node, Fill):
+        return _grafana_math(node.operand, reduced)
+    if isinstance(node, Neg):
+        return f"-({_grafana_math(node.operand, reduced)})"
+    if isinstance(node, BinOp):
+        return f"({_grafana_math(node.left, reduced)} {node.op} {_grafana_math(node.right, reduced)})"
+    raise ValueError(f"cannot express {node!r} in Grafana math")
+
+
+def _math_fills(node: Node) -> dict[str, float]:
+    """The ids that appear inside ``FILL(id, value)``, with their fill value."""
+    if isinstance(node, Fill) and isinstance(node.operand, Ref):
+        return {node.operand.id: node.fill}
+    if isinstance(node, Fill):
+        raise ValueError("FILL over an expression has no Grafana equivalent: FILL a metric id")
+    children = [getattr(node, name) for name in ("operand", "left", "right") if hasattr(node, name)]
+    return {key: value for child in children for key, value in _math_fills(child).items()}
+
+
+def _notification_settings() -> dict[str, Any]:
+    return {
+        key: list(value) if isinstance(value, list) else value for key, value in NOTIFICATION_SETTINGS.items()
+    }
+
+
 def rule(alarm: AnyMetricAlarm) -> dict[str, Any]:
+    """One CloudWatch alarm as a Grafana rule on the same datapoints.
+
+    Grafana's alerting sends each data-source query as its own request, so a metric-math alarm
+    becomes one query per input metric, each reduced to its last datapoint, and a server-side
+    ``math`` expression over the reductions (never a CloudWatch expression that names another
+    query's id, which would be sent alone and fail).
+    """
     lookback = alarm.period * (alarm.evaluation_periods + 2)
     data: list[dict[str, Any]] = []
     if isinstance(alarm, MetricAlarm):
-        source = "A"
-        data.append(
-            _data(source, _query(source, alarm.metric, alarm.statistic, alarm.period, hide=False), lookback,
-                  GRAFANA_CLOUDWATCH_UID)
-        )  # fmt: skip
+        data.append(_data(METRIC_ID, _query(METRIC_ID, alarm.metric, alarm.statistic, alarm.period), lookback,
+                          GRAFANA_CLOUDWATCH_UID))  # fmt: skip
+        data.append(_reduce("R", METRIC_ID, "last"))
     else:
-        source = "result"
+        tree = parse(alarm.expression)
+        fills = _math_fills(tree)
+        reduced = {stat.id: stat.id.upper() for stat in alarm.metrics}
         for stat in alarm.metrics:
-            model = _query(stat.id, stat.metric, stat.statistic, stat.period, hide=True)
-            data.append(_data(stat.id, model, lookback, GRAFANA_CLOUDWATCH_UID))
-        math = _query(source, alarm.metrics[0].metric, "Sum", alarm.period, hide=False) | {
-            "metricEditorMode": 1,
-            "expression": alarm.expression,
-            "label": alarm.label,
-        }
-        data.append(_data(source, math, lookback, GRAFANA_CLOUDWATCH_UID))
+            data.append(_data(stat.id, _query(stat.id, stat.metric, stat.statistic, stat.period), lookback,
+                              GRAFANA_CLOUDWATCH_UID))  # fmt: skip
+            data.append(_reduce(reduced[stat.id], stat.id, "last", fill=fills.get(stat.id)))
+        data.append(_expr("R", {"type": "math", "expression": _grafana_math(tree, reduced)}))
     data.append(
-        _data("R", {"refId": "R", "type": "reduce", "expression": source, "reducer": "last",
-                    "settings": {"mode": "dropNN"}}, 0, "__expr__")
-    )  # fmt: skip
-    data.append(
-        _data("C", {"refId": "C", "type": "threshold", "expression": "R",
+        _expr("C", {"type": "threshold", "expression": "R",
                     "conditions": [{"evaluator": {"type": _EVALUATOR[alarm.comparison],
-                                                  "params": [alarm.threshold]}}]}, 0, "__expr__")
+                                                  "params": [alarm.threshold]}}]})
     )  # fmt: skip
     what = alarm.label if isinstance(alarm, MathAlarm) else f"{alarm.metric_name} {alarm.statistic}"
     return {
@@ -191,32 +256,26 @@ def rule(alarm: AnyMetricAlarm) -> dict[str, Any]:
         },
         "labels": {"severity": alarm.severity, "alarm": alarm.name},
         "isPaused": False,
-        "notification_settings": dict(NOTIFICATION_SETTINGS),
+        "notification_settings": _notification_settings(),
     }
-
-
-def _expr(ref_id: str, model: dict[str, Any]) -> dict[str, Any]:
-    return _data(ref_id, {"refId": ref_id, **model}, 0, "__expr__")
 
 
 def _window_sum(ref_id: str, metric: MetricRef, window: int) -> list[dict[str, Any]]:
     """A query and its ``sum`` reduction: the metric's total over the last ``window`` seconds."""
     period = 60 if window <= 3600 else 300
-    query = _query(ref_id.lower(), metric, "Sum", period, hide=True) | {"refId": ref_id.lower()}
     return [
-        _data(ref_id.lower(), query, window, GRAFANA_CLOUDWATCH_UID),
-        _expr(ref_id, {"type": "reduce", "expression": ref_id.lower(), "reducer": "sum",
-                       "settings": {"mode": "dropNN"}}),
-    ]  # fmt: skip
+        _data(ref_id.lower(), _query(ref_id.lower(), metric, "Sum", period), window, GRAFANA_CLOUDWATCH_UID),
+        _reduce(ref_id, ref_id.lower(), "sum"),
+    ]
 
 
 def _window_percentile(ref_id: str, metric: MetricRef, statistic: str, window: int) -> list[dict[str, Any]]:
-    query = _query(ref_id.lower(), metric, statistic, window, hide=True) | {"refId": ref_id.lower()}
     return [
-        _data(ref_id.lower(), query, window, GRAFANA_CLOUDWATCH_UID),
-        _expr(ref_id, {"type": "reduce", "expression": ref_id.lower(), "reducer": "last",
-                       "settings": {"mode": "dropNN"}}),
-    ]  # fmt: skip
+        _data(
+            ref_id.lower(), _query(ref_id.lower(), metric, statistic, window), window, GRAFANA_CLOUDWATCH_UID
+        ),
+        _reduce(ref_id, ref_id.lower(), "last"),
+    ]
 
 
 def slo_rule(slo: SLO, tier: BurnRateTier) -> dict[str, Any]:
@@ -274,7 +333,7 @@ def slo_rule(slo: SLO, tier: BurnRateTier) -> dict[str, Any]:
         },
         "labels": {"severity": composite.severity, "alarm": name},
         "isPaused": False,
-        "notification_settings": dict(NOTIFICATION_SETTINGS),
+        "notification_settings": _notification_settings(),
     }
 
 

@@ -37,7 +37,18 @@ SIMPLE_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?|100)$")
 
 MAX_EVALUATION_RANGE_SECONDS = 86_400
-"""CloudWatch: evaluation periods x period may not exceed one day."""
+"""CloudWatch (PutMetricAlarm): evaluation periods x period may not exceed one day for periods under
+an hour..."""
+MAX_EVALUATION_RANGE_SECONDS_HOURLY = 7 * 86_400
+"""...and seven days for periods of an hour or more."""
+HIGH_RESOLUTION_PERIODS = (10, 20, 30)
+"""Valid periods: 10, 20, 30 or any multiple of 60 seconds."""
+WALL_CLOCK_PERIODS = (60, 300, 3600, 86_400, 604_800)
+"""Periods that support a wall clock evaluation window (user guide, "Create a metric alarm that
+uses a wall clock evaluation window"); never high-resolution ones."""
+EvaluationWindow = Literal["SlidingWindow", "WallClockWindow"]
+EVALUATION_WINDOWS: tuple[EvaluationWindow, ...] = ("SlidingWindow", "WallClockWindow")
+_CATALOG_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
 
 
 class Var(StrEnum):
@@ -114,20 +125,46 @@ class MetricStat:
         validate_statistic(self.statistic)
 
 
+def check_alarm_name(name: str) -> str:
+    """Any name ``PutMetricAlarm`` accepts: 1 to 255 characters, no control characters."""
+    if not 1 <= len(name) <= 255 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError(f"alarm name {name!r}: CloudWatch wants 1 to 255 printable characters")
+    return name
+
+
+def check_catalog_name(name: str) -> str:
+    """The catalog's own convention (names become Terraform keys, URLs and chat thread ids)."""
+    if not _CATALOG_NAME.fullmatch(name):
+        raise ValueError(f"alarm name {name!r}: catalog names use lowercase letters, digits and '-'")
+    return name
+
+
 def _check_common(
-    name: str, period: int, evaluation_periods: int, datapoints_to_alarm: int, runbook: str
+    name: str,
+    period: int,
+    evaluation_periods: int,
+    datapoints_to_alarm: int,
+    runbook: str,
+    evaluation_window: str = "SlidingWindow",
 ) -> None:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,80}", name):
-        raise ValueError(f"alarm name {name!r}: use lowercase letters, digits and '-'")
-    if period not in (10, 30) and (period <= 0 or period % 60):
-        raise ValueError(f"{name}: period {period} must be 10, 30 or a multiple of 60 seconds")
+    check_alarm_name(name)
+    if period not in HIGH_RESOLUTION_PERIODS and (period <= 0 or period % 60):
+        raise ValueError(f"{name}: period {period} must be 10, 20, 30 or a multiple of 60 seconds")
     if evaluation_periods < 1 or not 1 <= datapoints_to_alarm <= evaluation_periods:
         raise ValueError(
             f"{name}: need 1 <= datapoints_to_alarm ({datapoints_to_alarm}) <= "
             f"evaluation_periods ({evaluation_periods})"
         )
-    if period * evaluation_periods > MAX_EVALUATION_RANGE_SECONDS:
-        raise ValueError(f"{name}: period x evaluation_periods exceeds CloudWatch's one-day limit")
+    if period < 3600 and period * evaluation_periods > MAX_EVALUATION_RANGE_SECONDS:
+        raise ValueError(
+            f"{name}: period x evaluation_periods exceeds CloudWatch's one-day limit (period < 1 h)"
+        )
+    if period * evaluation_periods > MAX_EVALUATION_RANGE_SECONDS_HOURLY:
+        raise ValueError(f"{name}: period x evaluation_periods exceeds CloudWatch's seven-day limit")
+    if evaluation_window not in EVALUATION_WINDOWS:
+        raise ValueError(f"{name}: evaluation_window must be one of {', '.join(EVALUATION_WINDOWS)}")
+    if evaluation_window == "WallClockWindow" and period not in WALL_CLOCK_PERIODS:
+        raise ValueError(f"{name}: a wall clock window needs a period of 1 min, 5 min, 1 h, 1 day or 1 week")
     if not runbook.startswith("#") and "/" not in runbook:
         raise ValueError(f"{name}: runbook must be a path under runbook_base_url (got {runbook!r})")
 
@@ -151,10 +188,13 @@ class MetricAlarm:
     description: str
     runbook: str
     """Path appended to the runbook base URL (``docs/runbooks.md#api-5xx``)."""
+    evaluation_window: EvaluationWindow = "SlidingWindow"
+    """``PutMetricAlarm`` ``EvaluationWindow``: sliding (the default) or aligned to the wall clock."""
 
     def __post_init__(self) -> None:
         validate_statistic(self.statistic)
-        _check_common(self.name, self.period, self.evaluation_periods, self.datapoints_to_alarm, self.runbook)
+        _check_common(self.name, self.period, self.evaluation_periods, self.datapoints_to_alarm, self.runbook,
+                      self.evaluation_window)  # fmt: skip
 
     @property
     def metric(self) -> MetricRef:
@@ -185,9 +225,11 @@ class MathAlarm:
     severity: Severity
     description: str
     runbook: str
+    evaluation_window: EvaluationWindow = "SlidingWindow"
 
     def __post_init__(self) -> None:
-        _check_common(self.name, self.period, self.evaluation_periods, self.datapoints_to_alarm, self.runbook)
+        _check_common(self.name, self.period, self.evaluation_periods, self.datapoints_to_alarm, self.runbook,
+                      self.evaluation_window)  # fmt: skip
         for stat in self.metrics:
             if stat.period != self.period:
                 raise ValueError(f"{self.name}: metric {stat.id} period differs from the alarm's period")

@@ -5,7 +5,7 @@ CloudWatch alarms reach Chatbot natively; everything else (Grafana alerts, the l
 "Custom notifications"): ``version`` "1.0" and ``source`` "custom" are required, ``content`` carries
 ``textType`` ("client-markdown"), ``title``, ``description``, ``nextSteps`` and ``keywords``;
 ``metadata`` carries ``threadId`` (one thread per alarm), ``summary``, ``eventType``,
-``relatedResources`` and ``additionalContext`` (string values).
+``relatedResources``, ``additionalContext`` (string values) and ``enableCustomActions`` (boolean).
 """
 
 from __future__ import annotations
@@ -234,6 +234,8 @@ def validate_notification(message: Any) -> dict[str, Any]:
     for key in ("threadId", "summary", "eventType"):
         if key in metadata and not isinstance(metadata[key], str):
             raise NotificationError(f'"metadata.{key}" must be a string')
+    if "enableCustomActions" in metadata and not isinstance(metadata["enableCustomActions"], bool):
+        raise NotificationError('"metadata.enableCustomActions" must be true or false')
     if "relatedResources" in metadata and not _strings(metadata["relatedResources"]):
         raise NotificationError('"metadata.relatedResources" must be a list of strings')
     context = metadata.get("additionalContext", {})

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 CATALOG_TF: Final = "infra/modules/alerting/catalog.tf.json"
 GRAFANA_RULES: Final = "alerts/rendered/grafana-alert-rules.json"
+NOTIFIER_ROUTING: Final = "notifier/routing.json"
 
 
 def dumps(document: Any) -> str:
@@ -18,9 +19,14 @@ def dumps(document: Any) -> str:
 def render_files() -> dict[str, str]:
     """Repo-relative path -> file content."""
     from alerts.grafana import render_provisioning
+    from alerts.routing import render_routing
     from alerts.terraform import render_catalog
 
-    return {CATALOG_TF: dumps(render_catalog()), GRAFANA_RULES: dumps(render_provisioning())}
+    return {
+        CATALOG_TF: dumps(render_catalog()),
+        GRAFANA_RULES: dumps(render_provisioning()),
+        NOTIFIER_ROUTING: dumps(render_routing()),
+    }
 
 
 def write_files(root: Path) -> list[Path]:

@@ -134,7 +134,7 @@ def spec_alarm(spec: Any, where: str = "spec") -> MetricAlarm:
             raise InputError(f"{where}: missing field {key!r}")
         if not isinstance(spec[key], kind) or isinstance(spec[key], bool):
             raise InputError(f"{where}: field {key!r} has the wrong type")
-    unknown = set(spec) - set(_SPEC_FIELDS) - {"severity", "description", "runbook"}
+    unknown = set(spec) - set(_SPEC_FIELDS) - {"severity", "description", "runbook", "evaluation_window"}
     if unknown:
         raise InputError(f"{where}: unknown fields {sorted(unknown)}")
     if spec["comparison"] not in COMPARISONS:
@@ -157,6 +157,7 @@ def spec_alarm(spec: Any, where: str = "spec") -> MetricAlarm:
             severity=spec.get("severity", "ticket"),
             description=spec.get("description", "alarm from a spec file"),
             runbook=spec.get("runbook", "#spec"),
+            evaluation_window=spec.get("evaluation_window", "SlidingWindow"),
         )
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None

@@ -1,14 +1,15 @@
 """Expand SLOs into multiwindow, multi-burn-rate alarms that fit CloudWatch's limits.
 
 The SRE workbook pages when the error budget burns 14.4x over 1 h (checked over 5 min too) or 6x
-over 6 h (checked over 30 min), and files a ticket at 1x over 3 days (checked over 6 h). CloudWatch
-limits an alarm's evaluation range (period x evaluation periods) to one day and evaluates
-period-aligned datapoints, so:
+over 6 h (checked over 30 min), and files a ticket at 1x over 3 days (checked over 6 h).
 
-- a window of one period or less is one datapoint of that period (5 min, 30 min, 1 h);
-- a longer window is N hourly datapoints that must *all* breach (6 h = 6 of 6 hours), which is
-  stricter than the average over the window: fewer false pages, bursts caught by the fast tier;
-- the 3-day ticket window is shortened to 1 day (24 of 24 hours), the longest range allowed.
+Every window is *one datapoint whose period is the window* (1 of 1): the error ratio of the whole
+window, FILL(errors, 0) / requests with both sums over the window, or the window's percentile. So
+the alarm fires on the window's true ratio - an uneven burn (3 h at 1x, then 3 h at 12x = 6.5x over
+6 h) and a low-traffic burn, where few hours breach on their own, both page. CloudWatch allows it:
+any multiple of 60 s is a valid period, and period x evaluation periods may reach 7 days for
+periods of an hour or more (1 day below), so the 3-day budget window needs no shortening. With the
+default sliding evaluation window CloudWatch re-evaluates the window every minute.
 
 Each tier becomes two ``info`` alarms (long and short window) joined by an ``AND`` composite of
 the tier's severity (``ticket`` for all three: paging is left to ``api-incident``, see ``TIERS``).
@@ -29,13 +30,14 @@ from alerts.model import (
 # A tier's severity is its composite's. The workbook pages on the fast and slow tiers; here they page
 # through `api-incident` (an OR over them and the API's other symptoms), so that one incident pages
 # once: the tier composites themselves are tickets in their own chat threads.
+HOUR = 3600
 TIERS: tuple[BurnRateTier, ...] = (
-    BurnRateTier("fast", 14.4, long_period=3600, long_evaluation_periods=1, short_period=300,
+    BurnRateTier("fast", 14.4, long_period=HOUR, long_evaluation_periods=1, short_period=300,
                  short_evaluation_periods=1, severity="ticket"),
-    BurnRateTier("slow", 6.0, long_period=3600, long_evaluation_periods=6, short_period=1800,
+    BurnRateTier("slow", 6.0, long_period=6 * HOUR, long_evaluation_periods=1, short_period=1800,
                  short_evaluation_periods=1, severity="ticket"),
-    BurnRateTier("budget", 1.0, long_period=3600, long_evaluation_periods=24, short_period=3600,
-                 short_evaluation_periods=6, severity="ticket"),
+    BurnRateTier("budget", 1.0, long_period=72 * HOUR, long_evaluation_periods=1, short_period=6 * HOUR,
+                 short_evaluation_periods=1, severity="ticket"),
 )  # fmt: skip
 
 

@@ -121,6 +121,12 @@ class MathQuery:
         }
 
 
+INSIGHTS_STATISTICS: Final = {
+    "AVG": "Average", "COUNT": "SampleCount", "MAX": "Maximum", "MIN": "Minimum", "SUM": "Sum"
+}  # fmt: skip
+"""Metrics Insights aggregation functions and the CloudWatch statistic each one computes."""
+
+
 @attr.s(frozen=True, auto_attribs=True, kw_only=True)
 class InsightsQuery:
     """A CloudWatch Metrics Insights query (``metricQueryType`` 1, code mode).
@@ -164,6 +170,9 @@ class InsightsQuery:
             "refId": self.refId,
             "region": self.region,
             "sqlExpression": self.sql,
+            # The plugin refuses a Metrics Insights query without a statistic; it is the SELECT's
+            # aggregation under its CloudWatch name.
+            "statistic": INSIGHTS_STATISTICS[self.func],
         }
 
 

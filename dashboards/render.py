@@ -13,8 +13,6 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from grafanalib._gen import DashboardEncoder
-
 DASHBOARD_DIR: Final = Path(__file__).resolve().parent
 RENDERED_DIR: Final = "dashboards/rendered"
 SUFFIX: Final = ".dashboard.py"
@@ -42,8 +40,67 @@ def load(path: Path) -> Any:
     return dashboard
 
 
+class _Encoder(json.JSONEncoder):
+    """grafanalib objects (and ours) serialise themselves with ``to_json_data``."""
+
+    def default(self, o: Any) -> Any:
+        to_json_data = getattr(o, "to_json_data", None)
+        if callable(to_json_data):
+            return to_json_data()
+        return super().default(o)
+
+
+GRAFANALIB_LEFTOVERS: Final = frozenset({"span", "minSpan", "height", "error", "editable"})
+"""Panel keys of grafanalib's old (pre-schemaVersion 14) row layout that Grafana's panel model does
+not have; ``gridPos`` replaced them."""
+ROW_FIELDS: Final = frozenset(
+    {"type", "collapsed", "title", "datasource", "gridPos", "id", "panels", "repeat"}
+)
+"""The fields of Grafana's row panel (``RowPanel``); grafanalib writes a graph panel's on top."""
+TABLE_LEFTOVERS: Final = frozenset({"columns", "fontSize", "color", "mappings"})
+"""Table panel keys of the old (Angular) table that grafanalib still writes next to ``fieldConfig``."""
+VARIABLE_LEFTOVERS: Final = frozenset({"definition"})
+"""A query variable's ``definition``: editor text, not part of the dashboard schema's variable model."""
+
+
+def _drop_nulls(value: Any, key: str = "") -> Any:
+    """Grafana reads a missing field as unset; a threshold step's ``value: null`` (the base step) is
+    meaningful and stays."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v, k) for k, v in value.items() if v is not None or k == "value"}
+    if isinstance(value, list):
+        return [_drop_nulls(item, key) for item in value]
+    return value
+
+
+def _drop_leftovers(model: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard JSON without what grafanalib writes that Grafana's typed models do not have."""
+
+    def clean(panel: dict[str, Any]) -> dict[str, Any]:
+        if panel.get("type") == "row":
+            kept = {k: v for k, v in panel.items() if k in ROW_FIELDS}
+        else:
+            dropped = GRAFANALIB_LEFTOVERS | (
+                TABLE_LEFTOVERS if panel.get("type") == "table" else frozenset()
+            )
+            kept = {k: v for k, v in panel.items() if k not in dropped}
+        if "panels" in kept:
+            kept["panels"] = [clean(child) for child in kept["panels"]]
+        return kept
+
+    variables = [
+        {k: v for k, v in variable.items() if k not in VARIABLE_LEFTOVERS}
+        for variable in model.get("templating", {}).get("list", [])
+    ]
+    cleaned = {**model, "panels": [clean(panel) for panel in model.get("panels", [])]}
+    if "templating" in model:
+        cleaned["templating"] = {**model["templating"], "list": variables}
+    return dict(_drop_nulls(cleaned))
+
+
 def to_json(dashboard: Any) -> str:
-    return json.dumps(dashboard.to_json_data(), sort_keys=True, indent=2, cls=DashboardEncoder) + "\n"
+    model = json.loads(json.dumps(dashboard.to_json_data(), cls=_Encoder))
+    return json.dumps(_drop_leftovers(model), sort_keys=True, indent=2) + "\n"
 
 
 def models() -> dict[str, dict[str, Any]]:

@@ -104,6 +104,7 @@ def seed_resources(emulator: Emulator, *, objects: int = SAMPLE_OBJECT_COUNT) ->
 
     sns = emulator.client("sns")
     sns.create_topic(Name=names.alarm_topic_name, Attributes={"KmsMasterKeyId": names.kms_alias})
+    sns.create_topic(Name=names.chat_topic_name, Attributes={"KmsMasterKeyId": names.kms_alias})
 
 
 def sample_key(i: int) -> str:

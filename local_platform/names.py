@@ -59,5 +59,17 @@ class LocalNames:
         return f"arn:aws:sns:{self.region}:{self.account_id}:{self.alarm_topic_name}"
 
     @property
+    def chat_topic_name(self) -> str:
+        return f"{self.prefix}-chat"
+
+    @property
+    def chat_topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account_id}:{self.chat_topic_name}"
+
+    @property
+    def notifier_function_name(self) -> str:
+        return f"{self.prefix}-notifier"
+
+    @property
     def kms_alias(self) -> str:
         return f"alias/{self.prefix}"

@@ -80,6 +80,7 @@ class PackageSpec:
 PACKAGES: tuple[PackageSpec, ...] = (
     PackageSpec("function.zip", ("function", "signals"), "function/requirements.txt"),
     PackageSpec("shipper.zip", ("log_pipeline", "signals"), "log_pipeline/requirements.txt"),
+    PackageSpec("notifier.zip", ("notifier", "signals"), "notifier/requirements.txt"),
 )
 
 

@@ -9,6 +9,7 @@ runbook_base_url = "https://github.com/OWNER/REPO/blob/main"
 packages = {
   function_key = "lambda/<commit sha>/function.zip"
   shipper_key  = "lambda/<commit sha>/shipper.zip"
+  notifier_key = "lambda/<commit sha>/notifier.zip"
 }
 
 opensearch_network = {

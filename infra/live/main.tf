@@ -1,5 +1,5 @@
 # The platform, composed of the modules. Names owned by signals/ arrive through signals.json
-# (rendered by obsctl.tools.terraform); nothing here retypes them.
+# (rendered by tools.terraform); nothing here retypes them.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -166,6 +166,18 @@ module "notifications" {
   kms_key_arn = module.telemetry_key.key_arn
   slack       = var.slack
   teams       = var.teams
+
+  # EventBridge alarm state changes -> notifier Lambda -> chat topic (Chatbot); no notifier.zip, no chat.
+  notifier = var.packages.notifier_key == null ? null : {
+    package = {
+      bucket         = var.artifacts_bucket
+      key            = var.packages.notifier_key
+      object_version = var.packages.notifier_version
+    }
+    runbook_base_url          = var.runbook_base_url
+    opensearch_dashboards_url = module.log_pipeline.dashboard_endpoint
+    log_retention_days        = var.log_retention_days
+  }
 }
 
 module "alerting" {

@@ -67,3 +67,8 @@ output "function_name" {
   description = "Name of the API function."
   value       = module.function.function_name
 }
+
+output "chat_topic_arn" {
+  description = "ARN of the chat topic Chatbot reads; only the notifier publishes to it."
+  value       = module.notifications.chat_topic_arn
+}

@@ -50,16 +50,18 @@ variable "artifacts_bucket" {
 }
 
 variable "packages" {
-  description = "Keys and object versions of function.zip and shipper.zip in the artifacts bucket, from the build (`make package` + upload)."
+  description = "Keys and object versions of function.zip, shipper.zip and notifier.zip in the artifacts bucket, from the build (`make package` + upload). Without notifier_key no chat message is sent."
   type = object({
     function_key     = string
     function_version = optional(string)
     shipper_key      = string
     shipper_version  = optional(string)
+    notifier_key     = optional(string)
+    notifier_version = optional(string)
   })
 
   validation {
-    condition     = endswith(var.packages.function_key, ".zip") && endswith(var.packages.shipper_key, ".zip")
+    condition     = endswith(var.packages.function_key, ".zip") && endswith(var.packages.shipper_key, ".zip") && endswith(coalesce(var.packages.notifier_key, "notifier.zip"), ".zip")
     error_message = "packages keys must name .zip objects."
   }
 }

@@ -1,40 +1,49 @@
 """Demo step: stage an incident, evaluate the catalog's alarms on the emulated CloudWatch metrics,
-and deliver each state change to a local chat webhook through the SNS topic.
+and deliver each state change to a local chat webhook along the production path: an EventBridge
+"CloudWatch Alarm State Change" event per transition -> the real notifier handler (notifier/) in the
+local Lambda runtime -> the chat topic -> the chat webhook. What the demo prints is what Slack gets.
 
 The emulator has no alarm evaluation, so the backtester's engine evaluates the catalog on the
-metrics the local stack published (``GetMetricData``), exactly as it does for recorded series.
-Percentile alarms are skipped here: the emulator's ``GetMetricData`` has no percentile statistics.
-The initial INSUFFICIENT_DATA -> OK change of every alarm is not posted (CloudWatch would notify it;
-a chat channel full of 30 "OK" messages hides the incident), and composite actions muted by their
-actions suppressor are not posted, as CloudWatch would not.
+metrics the local stack published (``GetMetricData``, period-aligned: wall clock windows). Percentile
+alarms are skipped: the emulator's ``GetMetricData`` has no percentile statistics. Every transition
+becomes an event, as CloudWatch sends every one to EventBridge; the notifier decides what posts
+(not the first INSUFFICIENT_DATA -> OK, not ``info`` alarms, not suppressed composite actions).
+
+The simulated clock first moves to the next hour boundary and only metrics from there on are
+evaluated, so the story (alarms fired, messages sent) is the same on every run whatever the time.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import catalog
-from alerts.engine import INSUFFICIENT, Result, evaluate_alarm, evaluate_composites, math_datapoints
+from alerts.engine import INSUFFICIENT, Result, evaluate_alarm, evaluate_composites, iso, math_datapoints
 from alerts.model import AnyMetricAlarm, Bindings, MathAlarm, MetricAlarm, MetricStat, Var, is_percentile
-from alerts.notify import LinkContext, format_notification
 from local_platform.chat import ChatReceiver
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
+from local_platform.lambda_runtime import LocalFunction
 from local_platform.names import LocalNames
 
 __all__ = [
+    "BOUNDARY_SECONDS",
     "INTENDED_ALARM",
+    "NOTIFIER_HANDLER",
     "PHASES",
     "REQUESTS_PER_MINUTE",
+    "RUNBOOK_BASE_URL",
     "Change",
     "alarm_datapoints",
     "bindings",
     "evaluable",
     "fetch",
+    "notifier",
     "run",
+    "state_change_event",
     "state_changes",
 ]
 
@@ -46,6 +55,10 @@ PHASES: tuple[tuple[str, int, str | None], ...] = (
 )
 """(phase, simulated minutes, S3 fault)."""
 INTENDED_ALARM = "api-5xx-rate"
+BOUNDARY_SECONDS = 3600
+"""The simulated clock starts the story on an hour boundary (a multiple of every alarm period)."""
+NOTIFIER_HANDLER = "notifier.handler:handler"
+RUNBOOK_BASE_URL = "https://github.com/example/obs-platform/blob/main"
 
 
 def bindings(names: LocalNames) -> Bindings:
@@ -115,30 +128,64 @@ class Change:
     old_state: str
     new_state: str
     reason: str
-    value: float | None
+    actions_suppressed: bool = False
 
 
-def state_changes(results: dict[str, Result], alarms: dict[str, Any]) -> list[Change]:
+def state_changes(results: dict[str, Result]) -> list[Change]:
+    """Every transition of every alarm, in time order (CloudWatch sends each to EventBridge)."""
     changes = []
     for name, result in results.items():
         previous = INSUFFICIENT
-        for transition in result.transitions:
-            quiet_start = previous == INSUFFICIENT and transition.state == "OK"
-            if not quiet_start and not transition.actions_suppressed:
-                alarm = alarms[name]
-                value = None
-                if not hasattr(alarm, "rule"):
-                    value = result.datapoints.get(transition.timestamp - alarm.period)
-                changes.append(
-                    Change(name, transition.timestamp, previous, transition.state, transition.reason, value)
-                )
-            previous = transition.state
+        for t in result.transitions:
+            changes.append(Change(name, t.timestamp, previous, t.state, t.reason, t.actions_suppressed))
+            previous = t.state
     return sorted(changes, key=lambda c: (c.timestamp, c.name))
 
 
-def _align(moment: datetime, seconds: int) -> datetime:
-    epoch = int(moment.timestamp()) // seconds * seconds
-    return datetime.fromtimestamp(epoch, UTC)
+def state_change_event(change: Change, names: LocalNames) -> dict[str, Any]:
+    """The EventBridge event CloudWatch sends for ``change`` (shape of AWS's documented samples,
+    tests/events/eventbridge_*.json)."""
+    alarm_name = f"{names.prefix}-{change.name}"
+    at = iso(change.timestamp).replace("Z", ".000+0000")
+    state: dict[str, Any] = {"value": change.new_state, "reason": change.reason, "timestamp": at}
+    if change.actions_suppressed:
+        state |= {"actionsSuppressedBy": "Alarm", "actionsSuppressedReason": "Actions suppressed by Alarm"}
+    return {
+        "version": "0",
+        "id": f"{alarm_name}-{change.timestamp}-{change.new_state}",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": names.account_id,
+        "time": iso(change.timestamp),
+        "region": names.region,
+        "resources": [f"arn:aws:cloudwatch:{names.region}:{names.account_id}:alarm:{alarm_name}"],
+        "detail": {
+            "alarmName": alarm_name,
+            "state": state,
+            "previousState": {"value": change.old_state, "reason": "", "timestamp": at},
+        },
+    }
+
+
+def notifier(ctx: DemoContext) -> LocalFunction:
+    """The real notifier handler in the local Lambda runtime, configured as Terraform does."""
+    names = ctx.names
+    return LocalFunction(
+        handler_path=NOTIFIER_HANDLER,
+        function_name=names.notifier_function_name,
+        log_group=f"/aws/lambda/{names.notifier_function_name}",
+        region=names.region,
+        account_id=names.account_id,
+        environment={
+            "CHAT_TOPIC_ARN": names.chat_topic_arn,
+            "NAME_PREFIX": names.prefix,
+            "RUNBOOK_BASE_URL": RUNBOOK_BASE_URL,
+            "OPENSEARCH_DASHBOARDS_URL": ctx.opensearch_url or "http://127.0.0.1:5601",
+            "AWS_ACCESS_KEY_ID": ctx.access_key,
+            "AWS_SECRET_ACCESS_KEY": ctx.secret_key,
+            "AWS_ENDPOINT_URL_SNS": ctx.aws_endpoint,
+        },
+    )
 
 
 def run(ctx: DemoContext) -> None:
@@ -148,17 +195,19 @@ def run(ctx: DemoContext) -> None:
     sns = ctx.client("sns")
     with ChatReceiver(say=ctx.say) as receiver:
         subscription = sns.subscribe(
-            TopicArn=names.alarm_topic_arn, Protocol="http", Endpoint=receiver.url, ReturnSubscriptionArn=True
+            TopicArn=names.chat_topic_arn, Protocol="http", Endpoint=receiver.url, ReturnSubscriptionArn=True
         )["SubscriptionArn"]
         try:
-            _play_and_notify(ctx, sns, receiver)
+            _play_and_notify(ctx, receiver)
         finally:
             sns.unsubscribe(SubscriptionArn=subscription)
 
 
-def _play_and_notify(ctx: DemoContext, sns: Any, receiver: ChatReceiver) -> None:
+def _play_and_notify(ctx: DemoContext, receiver: ChatReceiver) -> None:
     assert ctx.send is not None and ctx.clock is not None and ctx.set_s3_fault is not None
     names = ctx.names
+    now = int(ctx.clock.now().timestamp())
+    ctx.clock.advance(-now % BOUNDARY_SECONDS)  # to the next hour boundary: the same story every run
     started = ctx.clock.now()
     incident_start = started
     try:
@@ -177,12 +226,11 @@ def _play_and_notify(ctx: DemoContext, sns: Any, receiver: ChatReceiver) -> None
 
     bound = bindings(names)
     cloudwatch = ctx.client("cloudwatch")
-    window_start = _align(started - timedelta(minutes=10), 3600)
     alarms = [a for a in catalog.ALL_METRIC_ALARMS if evaluable(a)]
     results = {
         alarm.name: evaluate_alarm(
             alarm,
-            alarm_datapoints(cloudwatch, alarm, bound, window_start, end + timedelta(minutes=1)),
+            alarm_datapoints(cloudwatch, alarm, bound, started, end + timedelta(minutes=1)),
             started.timestamp(),
             end.timestamp(),
         )
@@ -195,38 +243,27 @@ def _play_and_notify(ctx: DemoContext, sns: Any, receiver: ChatReceiver) -> None
             results.setdefault(child, Result(child))  # not evaluable locally: stays INSUFFICIENT_DATA
     evaluate_composites(composites, results, started.timestamp(), end.timestamp())
 
-    by_name: dict[str, Any] = {a.name: a for a in (*alarms, *composites)}
-    changes = [c for c in state_changes(results, by_name) if c.name in by_name]
-    links = LinkContext(
-        region=names.region,
-        account_id=names.account_id,
-        name_prefix=names.prefix,
-        opensearch_search_url=ctx.opensearch_url,  # a bare node: no Dashboards to link to
-    )
-    for change in changes:
-        message = format_notification(
-            by_name[change.name],
-            new_state=change.new_state,
-            old_state=change.old_state,
-            reason=change.reason,
-            at=datetime.fromtimestamp(change.timestamp, UTC),
-            links=links,
-            value=change.value,
-        )
-        sns.publish(
-            TopicArn=names.alarm_topic_arn,
-            Message=json.dumps(message),
-            Subject=f"{links.alarm_name(change.name)} {change.new_state}"[:100],
-        )
-    if not receiver.wait_for(len(changes), timeout=15):
+    by_severity = {name: catalog.get_alarm(name).severity for name in results}
+    function = notifier(ctx)
+    published = 0
+    for change in state_changes(results):
+        invocation = function.invoke(state_change_event(change, names))
+        if invocation.error is not None:
+            raise DemoCheckFailed(f"the notifier failed on {change.name}: {invocation.error}")
+        published += bool(invocation.result["published"])
+    if not receiver.wait_for(published, timeout=15):
         received = len(receiver.accepted) + len(receiver.rejected)
-        raise DemoCheckFailed(f"the chat receiver got {received} of {len(changes)} messages")
+        raise DemoCheckFailed(f"the chat receiver got {received} of the notifier's {published} messages")
     artefact = ctx.out_dir / "alerts-notifications.json"
     artefact.parent.mkdir(parents=True, exist_ok=True)
     artefact.write_text(json.dumps(receiver.accepted, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    fired = sorted({c.name for c in changes if c.new_state == "ALARM"})
+    # info alarms (SLO windows) are parts of composites: they fire but never reach chat
+    fired = sorted(
+        name for name, result in results.items() if result.alarm_times() and by_severity[name] != "info"
+    )
     ctx.summary["alarms_fired"] = fired
     ctx.summary["notifications_delivered"] = len(receiver.accepted)
+    ctx.summary["notifications"] = [message["content"]["title"] for message in receiver.accepted]
     if receiver.rejected:
         raise DemoCheckFailed(f"the chat receiver rejected notifications: {receiver.rejected}")
     if INTENDED_ALARM not in fired:
@@ -234,5 +271,6 @@ def _play_and_notify(ctx: DemoContext, sns: Any, receiver: ChatReceiver) -> None
     delay = results[INTENDED_ALARM].alarm_times()[0] - incident_start.timestamp()
     ctx.say(
         f"alerts: fired {', '.join(fired)}; {INTENDED_ALARM} after {delay / 60:.0f} simulated minutes; "
-        f"{len(receiver.accepted)} chat notifications delivered through SNS (copies in {artefact})"
+        f"{len(receiver.accepted)} chat notifications from the notifier Lambda through the chat topic "
+        f"(copies in {artefact})"
     )

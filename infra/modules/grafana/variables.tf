@@ -20,13 +20,13 @@ variable "authentication_providers" {
 }
 
 variable "grafana_version" {
-  description = "Grafana version of the workspace."
+  description = "Grafana version of the workspace. The alert rules route themselves to the SNS contact point (notification_settings, simplified routing), which is GA from Grafana 11."
   type        = string
-  default     = "10.4"
+  default     = "12.4"
 
   validation {
-    condition     = contains(["9.4", "10.4", "11.5", "12.4"], var.grafana_version)
-    error_message = "grafana_version must be one Amazon Managed Grafana offers (9.4, 10.4, 11.5, 12.4)."
+    condition     = contains(["12.4"], var.grafana_version)
+    error_message = "grafana_version must be 12.4: the alert rules use simplified routing (GA from Grafana 11), and Amazon Managed Grafana offers 9.4, 10.4 and 12.4."
   }
 }
 

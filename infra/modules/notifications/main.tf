@@ -1,5 +1,6 @@
-# The alarm topic (encrypted with our key, publishable by CloudWatch, TLS only) and the optional
-# Chatbot Slack / Teams channels that read it. The alarms themselves live in ../alerting and only
+# The alarm topic (encrypted with our key, publishable by CloudWatch, TLS only), the chat topic and
+# the notifier that feeds it (notifier.tf), and the optional Chatbot Slack / Teams channels that read
+# the chat topic. The alarms themselves live in ../alerting and only
 # need this topic's ARN, so the rendered catalog never depends on how notifications are wired.
 
 data "aws_caller_identity" "current" {}
@@ -134,7 +135,7 @@ resource "aws_chatbot_slack_channel_configuration" "this" {
   iam_role_arn                = aws_iam_role.chatbot[0].arn
   slack_team_id               = var.slack.team_id
   slack_channel_id            = var.slack.channel_id
-  sns_topic_arns              = [aws_sns_topic.alarms.arn]
+  sns_topic_arns              = [aws_sns_topic.chat.arn]
   guardrail_policy_arns       = [aws_iam_policy.chatbot_guardrail[0].arn]
   logging_level               = var.chat_logging_level
   user_authorization_required = false
@@ -149,7 +150,7 @@ resource "aws_chatbot_teams_channel_configuration" "this" {
   tenant_id                   = var.teams.tenant_id
   team_id                     = var.teams.team_id
   channel_id                  = var.teams.channel_id
-  sns_topic_arns              = [aws_sns_topic.alarms.arn]
+  sns_topic_arns              = [aws_sns_topic.chat.arn]
   guardrail_policy_arns       = [aws_iam_policy.chatbot_guardrail[0].arn]
   logging_level               = var.chat_logging_level
   user_authorization_required = false

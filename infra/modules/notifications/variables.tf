@@ -58,6 +58,26 @@ variable "chat_logging_level" {
   }
 }
 
+variable "notifier" {
+  description = "The notifier Lambda (notifier.zip in the artifacts bucket) and the links it puts in chat messages; null deploys no notifier, so nothing reaches chat."
+  type = object({
+    package = object({
+      bucket         = string
+      key            = string
+      object_version = optional(string)
+    })
+    runbook_base_url          = string
+    opensearch_dashboards_url = string
+    log_retention_days        = optional(number, 30)
+  })
+  default = null
+
+  validation {
+    condition     = var.notifier == null || (endswith(try(var.notifier.package.key, ""), ".zip") && can(regex("^https://", try(var.notifier.runbook_base_url, ""))))
+    error_message = "notifier.package.key must name a .zip object and notifier.runbook_base_url must be an https URL."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)

@@ -82,9 +82,15 @@ def test_slo_expansion_fits_cloudwatch_limits_and_burn_rates():
     assert isinstance(fast_long, MathAlarm)
     assert fast_long.threshold == pytest.approx(14.4 * 0.001)
     assert (fast_long.period, fast_long.evaluation_periods) == (3600, 1)
+    # Each window is one datapoint whose period is the window (the workbook's 1 h/5 min, 6 h/30 min,
+    # 3 days/6 h), within PutMetricAlarm's 7-day range for periods of an hour or more.
+    windows = {a.name.removeprefix("api-availability-").removeprefix("api-latency-"): a.period
+               for a in catalog.SLO_ALARMS}  # fmt: skip
+    assert windows == {"fast-long": 3600, "fast-short": 300, "slow-long": 6 * 3600, "slow-short": 1800,
+                       "budget-long": 3 * 86_400, "budget-short": 6 * 3600}  # fmt: skip
     for alarm in catalog.SLO_ALARMS:
-        assert alarm.period in (300, 1800, 3600)
-        assert alarm.period * alarm.evaluation_periods <= 86_400
+        assert (alarm.evaluation_periods, alarm.datapoints_to_alarm) == (1, 1)
+        assert alarm.period * alarm.evaluation_periods <= 7 * 86_400
         assert alarm.severity == "info"
     latency = catalog.get_alarm("api-latency-fast-short")
     assert isinstance(latency, MetricAlarm)

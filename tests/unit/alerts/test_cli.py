@@ -155,6 +155,28 @@ def test_recorded_spec_and_csv_series_from_tests_events(capsys):
     )  # fmt: skip
     document = json.loads(out)
     assert code == 0
-    # 5-minute sums breach from the 00:20 period on; 2 of 2 -> ALARM at the end of 00:25-00:30
-    assert document["detection_delay_seconds"] == 600
+    # Sliding window (CloudWatch's default): evaluated every minute over the two 5-minute periods
+    # ending then; both hold errors first at 00:26 (00:16-00:21 and 00:21-00:26). A wall clock window
+    # would wait for the end of 00:25-00:30 (600 s).
+    assert document["detection_delay_seconds"] == 360
     assert [t["state"] for t in document["transitions"]] == ["OK", "ALARM", "OK"]
+
+
+@pytest.mark.parametrize("window", ["SlidingWindow", "WallClockWindow"])
+def test_backtest_spec_takes_any_cloudwatch_alarm_name_and_an_evaluation_window(tmp_path, capsys, window):
+    # Given a spec named the way a team names alarms in the console, 5-minute periods
+    spec = SPEC | {"name": "Prod API 5XX_errors.v2 (eu-west-1)", "period": 300, "evaluation_periods": 1,
+                   "datapoints_to_alarm": 1, "evaluation_window": window}  # fmt: skip
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    # and 8 errors from 00:03 to 00:06, split 4 + 4 across the 00:00 and 00:05 periods (threshold 5)
+    points = [
+        {"timestamp": f"2026-01-01T00:{m:02d}:00Z", "value": 2 if 3 <= m <= 6 else 0} for m in range(20)
+    ]
+    (tmp_path / "s.json").write_text(json.dumps(points))
+    code, out, _ = _run(capsys, "alerts", "backtest", "--spec", str(tmp_path / "spec.json"),
+                        "--series", str(tmp_path / "s.json"))  # fmt: skip
+    document = json.loads(out)
+    assert code == 0 and document["alarm"] == spec["name"]
+    # Then only the sliding window (CloudWatch's default) sees more than 5 in one 5-minute window
+    fired = [t for t in document["transitions"] if t["state"] == "ALARM"]
+    assert bool(fired) == (window == "SlidingWindow")

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 
+from alerts import catalog
 from local_platform.demo import alerts as step
 from local_platform.demo.context import DemoContext, SimClock
 from local_platform.names import LocalNames
@@ -16,12 +17,16 @@ from signals import metrics as M
 
 
 def test_demo_step_fires_the_5xx_alarm_and_delivers_notifications(moto_url, aws_env, tmp_path):
-    names = LocalNames(prefix="demo-alerts")
-    clock = SimClock(datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC))
+    _run_and_check(moto_url, tmp_path, datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-alerts")
+
+
+def _run_and_check(moto_url: str, tmp_path: Any, start: datetime, prefix: str) -> dict[str, Any]:
+    names = LocalNames(prefix=prefix)
+    clock = SimClock(start)
     cloudwatch = boto3.client("cloudwatch", endpoint_url=moto_url, region_name=names.region)
-    boto3.client("sns", endpoint_url=moto_url, region_name=names.region).create_topic(
-        Name=names.alarm_topic_name
-    )
+    sns = boto3.client("sns", endpoint_url=moto_url, region_name=names.region)
+    sns.create_topic(Name=names.alarm_topic_name)
+    sns.create_topic(Name=names.chat_topic_name)
     fault: dict[str, str | None] = {"s3": None}
     sent: list[int] = []
 
@@ -67,8 +72,26 @@ def test_demo_step_fires_the_5xx_alarm_and_delivers_notifications(moto_url, aws_
     assert "pipeline-incident" not in fired
     # every ALARM and the recovery to OK were delivered, each as a valid custom notification
     assert ctx.summary["notifications_delivered"] >= 2 * len(fired)
-    chat_lines = [line for line in said if line.startswith("[chat #demo-alerts-api-5xx-rate]")]
+    chat_lines = [line for line in said if line.startswith(f"[chat #{prefix}-api-5xx-rate]")]
     assert any("is ALARM" in line for line in chat_lines) and any("is OK" in line for line in chat_lines)
     assert any(line.startswith("alerts: fired") for line in said)
     delivered = json.loads((tmp_path / "alerts-notifications.json").read_text())
     assert len(delivered) == ctx.summary["notifications_delivered"]
+    # what was delivered is the notifier's output: its titles, no info alarm, no initial OK
+    assert ctx.summary["notifications"] == [m["content"]["title"] for m in delivered]
+    threads = {m["metadata"]["threadId"].removeprefix(f"{prefix}-") for m in delivered}
+    assert not {name for name in threads if catalog.get_alarm(name).severity == "info"}
+    assert all(m["metadata"]["additionalContext"]["previousState"] != "INSUFFICIENT_DATA"
+               or m["metadata"]["additionalContext"]["state"] != "OK" for m in delivered)  # fmt: skip
+    return ctx.summary
+
+
+def test_two_runs_at_different_wall_clock_times_tell_the_same_story(moto_url, aws_env, tmp_path):
+    # Given the demo step started at two unrelated times of day (the simulated clock starts at "now")
+    first = _run_and_check(moto_url, tmp_path / "a", datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-a")
+    second = _run_and_check(moto_url, tmp_path / "b", datetime(2026, 3, 9, 17, 41, 53, tzinfo=UTC), "demo-b")
+    # Then the same alarms fire and the same messages are sent (up to the deployment prefix)
+    assert first["alarms_fired"] == second["alarms_fired"]
+    assert [t.replace("demo-a", "P") for t in first["notifications"]] == [
+        t.replace("demo-b", "P") for t in second["notifications"]
+    ]

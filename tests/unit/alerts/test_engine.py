@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -117,12 +118,27 @@ def test_math_alarm_needs_known_ids():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [({"period": 45}, "period"), ({"datapoints_to_alarm": 4}, "datapoints_to_alarm"),
-     ({"period": 3600, "evaluation_periods": 25, "datapoints_to_alarm": 1}, "one-day"),
-     ({"statistic": "Median"}, "unknown statistic"), ({"name": "Bad Name"}, "lowercase")],
+     ({"period": 1800, "evaluation_periods": 49, "datapoints_to_alarm": 1}, "one-day"),
+     ({"period": 3600, "evaluation_periods": 169, "datapoints_to_alarm": 1}, "seven-day"),
+     ({"statistic": "Median"}, "unknown statistic"), ({"name": ""}, "1 to 255"),
+     ({"name": "x" * 256}, "1 to 255"), ({"name": "tab\there"}, "printable"),
+     ({"period": 20, "evaluation_window": "WallClockWindow"}, "wall clock window needs"),
+     ({"evaluation_window": "Tumbling"}, "evaluation_window must be")],
 )  # fmt: skip
 def test_invalid_alarms_fail_with_a_clear_message(overrides, message):
     with pytest.raises(ValueError, match=message):
         _alarm(**overrides)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"period": 20}, {"period": 10}, {"period": 3600, "evaluation_periods": 168, "datapoints_to_alarm": 1},
+     {"name": "Prod API 5XX_rate.v2 (eu-west-1)"}, {"name": "x" * 255},
+     {"period": 86_400, "evaluation_window": "WallClockWindow"}],
+)  # fmt: skip
+def test_what_putmetricalarm_accepts_is_accepted(overrides):
+    # Periods 10/20/30/60n, 7 days for periods >= 1 h, any 1-255 character name (PutMetricAlarm)
+    assert _alarm(**overrides).period == overrides.get("period", _alarm().period)
 
 
 def test_rule_language():
@@ -167,3 +183,65 @@ def test_cyclic_composites_are_rejected():
     b = CompositeAlarm("b", "ALARM(a)", "ticket", "b", "alerts/RUNBOOK.md#b")
     with pytest.raises(ValueError, match="cyclic"):
         evaluate_composites([a, b], {}, T0, T0 + 60)
+
+
+def _daily_backups(window: str):
+    # The user guide's example ("Alarm evaluation window"): a daily backup alarm with a sliding
+    # window can enter ALARM when two backups are more than 24 hours apart although each calendar
+    # day had one; a wall clock window evaluates each day on its own and does not.
+    return _alarm(name="Daily backup ran", statistic="Sum", period=86_400, evaluation_periods=1,
+                  datapoints_to_alarm=1, comparison="LessThanThreshold", threshold=1,
+                  treat_missing_data="breaching", evaluation_window=window)  # fmt: skip
+
+
+def test_sliding_and_wall_clock_windows_differ_as_documented():
+    from alerts.backtest import run
+
+    day = 86_400
+    # The backup job reports every hour: 1 when it backed up, 0 otherwise.
+    backups = [(T0 + h * 3600, 1.0 if h in (1, 24 + 23) else 0.0) for h in range(2 * 24 + 1)]
+    sliding, _ = run(_daily_backups("SlidingWindow"), backups)
+    wall_clock, _ = run(_daily_backups("WallClockWindow"), backups)
+    # Wall clock: day 1 and day 2 each had a backup -> OK at both midnights (day 3 has none: ALARM)
+    assert [(t.timestamp - T0, t.state) for t in wall_clock.transitions] == [(day, "OK"), (3 * day, "ALARM")]
+    # Sliding: 24 h after the day-1 backup the window holds no backup -> ALARM in the middle of day 2
+    assert sliding.state_at(T0 + 3600 + 60) == "OK"
+    first_alarm = next(t for t in sliding.alarm_times() if t > T0 + 3600) - T0
+    assert day + 3600 <= first_alarm <= day + 3600 + 60
+    assert sliding.state_at(T0 + day + 23 * 3600 + 60) == "OK"
+
+
+def test_sliding_window_sees_a_burst_that_straddles_period_boundaries():
+    from alerts.backtest import run
+
+    # 5-minute sums, threshold 5: six errors from 00:03 to 00:07 split 4 + 2 across the 00:00 and
+    # 00:05 periods, so no clock-aligned period breaches; a 5-minute window ending at 00:06 holds all 6.
+    alarm = _alarm(period=300, evaluation_periods=1, datapoints_to_alarm=1)
+    burst = [(T0 + 180 + 30 * i, 1.0) for i in range(6)] + [(T0 + 1800, 0.0)]
+    sliding, _ = run(alarm, burst)
+    wall_clock, _ = run(dataclasses.replace(alarm, evaluation_window="WallClockWindow"), burst)
+    assert sliding.alarm_times() and not wall_clock.alarm_times()
+
+
+def test_actions_suppressor_wait_and_extension_are_intervals():
+    from alerts.engine import Result, Transition, mark_suppressed
+
+    composite = CompositeAlarm(name="child-incident", rule="ALARM(x)", severity="page", description="d",
+                               runbook="alerts/RUNBOOK.md#x", actions_suppressor="parent",
+                               suppressor_wait_period=120, suppressor_extension_period=180)  # fmt: skip
+
+    def suppressed(parent: list[tuple[int, State]], at: int) -> bool:
+        results = {
+            "parent": Result("parent", [Transition(T0 + t, s, "r") for t, s in parent]),
+            "child-incident": Result("child-incident", [Transition(T0 + at, "ALARM", "r")]),
+        }
+        mark_suppressed(composite, results)
+        return results["child-incident"].transitions[0].actions_suppressed
+
+    # The suppressor is in ALARM only from +60 s to +90 s after the child's ALARM: inside the wait
+    # period, though ALARM neither at the transition nor at the wait period's end.
+    assert suppressed([(60, "ALARM"), (90, "OK")], at=0)
+    # It was in ALARM briefly within the extension period before the transition (not at its start).
+    assert suppressed([(-100, "ALARM"), (-90, "OK")], at=0)
+    # Outside both intervals: not suppressed.
+    assert not suppressed([(-300, "ALARM"), (-200, "OK"), (130, "ALARM")], at=0)

@@ -99,3 +99,35 @@ def test_shapes_chatbot_drops_are_rejected_by_both_checks(path, value):
 def test_non_json_is_rejected():
     with pytest.raises(NotificationError, match="not JSON"):
         validate_notification("{oops")
+
+
+def test_schema_admits_every_documented_custom_notification_field():
+    # Given a message using every field of the admin guide's event schema (custom notifications)
+    message: dict[str, Any] = {
+        "version": "1.0",
+        "source": "custom",
+        "id": "c-weihfjdsf",
+        "content": {
+            "textType": "client-markdown",
+            "title": ":warning: Banana Order processing is down!",
+            "description": "Banana Order processor application is no longer processing orders.",
+            "nextSteps": ["Refer to <http://www.example.com|*diagnosis* runbook>"],
+            "keywords": ["BananaOrderIntake", "Critical"],
+        },
+        "metadata": {
+            "threadId": "BananaOrderProcessing-1",
+            "summary": "Order Processing Update - Bananas are being processed",
+            "eventType": "BananaOrderAppEvent",
+            "relatedResources": ["i-xxxxxxxxxxxx"],
+            "additionalContext": {"priority": "critical"},
+            "enableCustomActions": True,
+        },
+    }
+    # Then the schema and the local receiver's validator accept it, and the schema still refuses
+    # a field the guide does not document
+    jsonschema.validate(message, SCHEMA)
+    validate_notification(message)
+    with pytest.raises(NotificationError, match="enableCustomActions"):
+        validate_notification({**message, "metadata": {**message["metadata"], "enableCustomActions": "yes"}})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**message, "metadata": {**message["metadata"], "buttons": []}}, SCHEMA)

@@ -215,3 +215,13 @@ def test_grafana_slo_rules_check_both_windows_at_the_tier_burn_rate():
     assert slow_latency["ll"]["model"]["statistic"] == "p94"
     assert slow_latency["ll"]["relativeTimeRange"]["from"] == 6 * 3600
     assert slow_latency["M"]["model"]["expression"] == "($LL > 1000) && ($LS > 1000)"
+
+
+def test_an_evaluation_window_terraform_cannot_express_is_refused():
+    import dataclasses
+
+    from alerts.terraform import metric_alarm_resource
+
+    alarm = dataclasses.replace(catalog.ALARMS[0], period=300, evaluation_window="WallClockWindow")
+    with pytest.raises(ValueError, match="cannot express WallClockWindow"):
+        metric_alarm_resource(alarm)

@@ -110,10 +110,11 @@ def test_first_publish_creates_everything_with_exact_calls(
     contact_point = grafana.state.contact_points["obs-platform-sns"]["name"]
     rule_calls = [c for c in grafana.writes() if c.path == "/api/v1/provisioning/alert-rules"]
     assert {c.body["title"] for c in rule_calls} == {r["title"] for r in alerting.rules}
+    routing = {"receiver": contact_point, "group_by": ["alertname", "grafana_folder"]}
     for call in rule_calls:
-        assert call.body["notification_settings"] == {"receiver": contact_point}
+        assert call.body["notification_settings"] == routing
     stored = [r["notification_settings"] for r in grafana.state.rules.values()]
-    assert stored == [{"receiver": contact_point}] * len(alerting.rules)
+    assert stored == [routing] * len(alerting.rules)
     assert not [c for c in grafana.calls if c.path.startswith("/api/v1/provisioning/policies")]
 
 
@@ -130,7 +131,8 @@ def test_rules_published_without_routing_gain_it(
     updates = [c for c in grafana.writes() if c.method == "PUT"]
     assert len(updates) == len(alerting.rules)
     assert all(c.path.startswith("/api/v1/provisioning/alert-rules/") for c in updates)
-    assert all(c.body["notification_settings"] == {"receiver": "obs-platform-chatbot-sns"} for c in updates)
+    routing = {"receiver": "obs-platform-chatbot-sns", "group_by": ["alertname", "grafana_folder"]}
+    assert all(c.body["notification_settings"] == routing for c in updates)
     assert {c.action for c in changes if c.kind == "alert-rule"} == {publish.UPDATE}
 
 

@@ -94,10 +94,11 @@ def test_a_failing_install_is_reported(tmp_path: Path) -> None:
         build(SPEC, tmp_path / "out", repo_root=root)
 
 
-def test_the_real_packages_are_the_two_lambdas() -> None:
+def test_the_real_packages_are_the_three_lambdas() -> None:
     assert {(s.zip_name, s.packages) for s in PACKAGES} == {
         ("function.zip", ("function", "signals")),
         ("shipper.zip", ("log_pipeline", "signals")),
+        ("notifier.zip", ("notifier", "signals")),
     }
 
 

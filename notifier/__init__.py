@@ -1,0 +1,1 @@
+"""The notifier Lambda: CloudWatch alarm state changes (EventBridge) -> Chatbot custom notifications."""
