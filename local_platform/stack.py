@@ -14,7 +14,7 @@ from local_platform.gateway import Credentials, LocalGateway
 from local_platform.lambda_runtime import LocalFunction
 from local_platform.names import LocalNames
 from local_platform.xray import XRayDaemon
-from obsctl.local_target import local_caller_keys
+from obsctl.local_target import local_caller_keys, local_region
 from signals import config as env
 from signals.metrics import NAMESPACE
 from signals.services import API_SERVICE
@@ -62,8 +62,10 @@ def start_stack(
     clock: Callable[[], datetime] | None = None,
     objects: int = SAMPLE_OBJECT_COUNT,
     publish_metrics: bool = True,
+    region: str | None = None,
 ) -> LocalStack:
-    emulator = start_emulator(names, objects=objects)
+    """Start everything; ``region`` (else the environment's, see ``local_region``) unless ``names`` say."""
+    emulator = start_emulator(names or LocalNames(region=local_region(region)), objects=objects)
     try:
         proxy = FaultProxy(emulator.endpoint).start()
         xray = XRayDaemon().start()

@@ -7,6 +7,7 @@ here, so ``obsctl call`` and the gateway agree without ``obsctl`` importing the 
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -16,12 +17,30 @@ __all__ = [
     "LOCAL_REGION",
     "is_loopback",
     "local_caller_keys",
+    "local_region",
 ]
 
 ENV_CALLER_ACCESS_KEY = "OBSCTL_ACCESS_KEY_ID"
 ENV_CALLER_SECRET_KEY = "OBSCTL_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name
 DEFAULT_CALLER_KEY = "testing"
 LOCAL_REGION = "eu-west-1"
+"""The local region when neither ``--region`` nor ``AWS_REGION``/``AWS_DEFAULT_REGION`` says otherwise."""
+REGION_ENVS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+
+
+def local_region(explicit: str | None = None) -> str:
+    """The region of the local platform: ``explicit`` (``--region``), else ``$AWS_REGION``, else
+    ``$AWS_DEFAULT_REGION``, else ``eu-west-1``. The gateway (``obsctl serve``) and ``obsctl call``
+    against it both use this rule, so they agree whenever they share the environment.
+
+    Raises ValueError for something that is not a region name (``eu-west-1``, ``us-gov-west-1``).
+    """
+    region = explicit or next((os.environ[v] for v in REGION_ENVS if os.environ.get(v)), LOCAL_REGION)
+    if not _REGION_RE.fullmatch(region):
+        source = "--region" if explicit else next(v for v in REGION_ENVS if os.environ.get(v))
+        raise ValueError(f"{source} is not an AWS region name: {region!r} (for example {LOCAL_REGION})")
+    return region
 
 
 def local_caller_keys() -> tuple[str, str]:

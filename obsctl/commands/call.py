@@ -37,8 +37,8 @@ def register(sub: Any) -> None:
         "--region",
         default=None,
         help=(
-            "signing region (default: the local stack's region for a loopback endpoint, "
-            "else $AWS_REGION / $AWS_DEFAULT_REGION)"
+            "signing region (default: $AWS_REGION, else $AWS_DEFAULT_REGION; for a loopback endpoint "
+            "else eu-west-1, the same rule as 'obsctl serve')"
         ),
     )
     parser.add_argument("--data", default=None, help="request body (sent as is)")
@@ -49,17 +49,20 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from obsctl import client
-    from obsctl.local_target import LOCAL_REGION, is_loopback, local_caller_keys
+    from obsctl.local_target import is_loopback, local_caller_keys, local_region
     from signals import config as env
 
     if not args.path.startswith("/"):
         raise CliError(f"path must start with '/': {args.path!r}")
     endpoint = args.endpoint.rstrip("/")
     local = is_loopback(endpoint)
-    if args.region:
+    if local:
+        try:
+            region = local_region(args.region)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+    elif args.region:
         region = args.region
-    elif local:
-        region = LOCAL_REGION
     else:
         region = os.environ.get(env.ENV_AWS_REGION) or os.environ.get(env.ENV_AWS_DEFAULT_REGION) or ""
         if not region:

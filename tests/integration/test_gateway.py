@@ -190,41 +190,40 @@ def test_metrics_reach_cloudwatch(local_stack: LocalStack) -> None:
     assert (m.NAMESPACE, m.OBJECTS_LISTED) in present
 
 
-def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
-    # The CLI, in a separate process, as a user would run it.
-    # An exported AWS_REGION (for a deployed API) must not change how the local gateway is signed for.
-    environ = {**os.environ, "AWS_REGION": "us-east-1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=2", "--endpoint", local_stack.url],
+def _obsctl_call(stack: LocalStack, *args: str, region: str | None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    if region is not None:
+        environ["AWS_DEFAULT_REGION"] = region
+    return subprocess.run(
+        [sys.executable, "-m", "obsctl", "call", *args, "--endpoint", stack.url],
         env=environ,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
+    # The CLI, in a separate process, as a user would run it, with the gateway's region in its
+    # environment (the one rule: --region, else AWS_REGION, else AWS_DEFAULT_REGION, else eu-west-1)
+    result = _obsctl_call(local_stack, "GET", "/objects?limit=2", region=local_stack.names.region)
     assert result.returncode == 0, result.stderr
     status, _, body = result.stdout.partition("\n")
     assert status == "HTTP 200"
     assert json.loads(body)["count"] == 2
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "obsctl",
-            "call",
-            "GET",
-            "/objects",
-            "--unsigned",
-            "--endpoint",
-            local_stack.url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = _obsctl_call(local_stack, "GET", "/objects", "--unsigned", region=local_stack.names.region)
     assert refused.returncode == 1
     assert refused.stdout.startswith("HTTP 403")
+    # Another region in the environment signs for that region, which this gateway refuses
+    other = "ap-south-1" if local_stack.names.region != "ap-south-1" else "us-east-2"
+    elsewhere = _obsctl_call(local_stack, "GET", "/objects", region=other)
+    assert elsewhere.stdout.startswith("HTTP 403") and sigv4.MSG_BAD_REGION in elsewhere.stdout
+    # and --region wins over the environment
+    explicit = _obsctl_call(
+        local_stack, "GET", "/objects", "--region", local_stack.names.region, region=other
+    )
+    assert explicit.stdout.startswith("HTTP 200"), explicit.stdout
 
 
 def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:

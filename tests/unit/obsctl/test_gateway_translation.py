@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from local_platform.gateway import _http_response, emf_metric_data
+from local_platform.gateway import emf_metric_data, http_response
 from local_platform.lambda_runtime import Invocation
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -47,20 +47,20 @@ def test_lines_without_aws_block_are_not_metrics() -> None:
 
 def test_proxy_result_is_translated() -> None:
     result = {"statusCode": 503, "headers": {"Retry-After": "1"}, "body": '{"error":"x"}'}
-    assert _http_response(_invocation(result)) == (503, {"Retry-After": "1"}, b'{"error":"x"}')
+    assert http_response(_invocation(result)) == (503, {"Retry-After": "1"}, b'{"error":"x"}')
 
 
 def test_base64_body_is_decoded() -> None:
     result = {"statusCode": 200, "body": "aGk=", "isBase64Encoded": True}
-    assert _http_response(_invocation(result))[2] == b"hi"
+    assert http_response(_invocation(result))[2] == b"hi"
 
 
 def test_bare_value_is_a_200_json_body() -> None:
-    assert _http_response(_invocation({"a": 1})) == (200, {}, b'{"a":1}')
+    assert http_response(_invocation({"a": 1})) == (200, {}, b'{"a":1}')
 
 
 def test_unhandled_exception_is_api_gateways_500() -> None:
-    assert _http_response(_invocation(error=RuntimeError("x"))) == (
+    assert http_response(_invocation(error=RuntimeError("x"))) == (
         500,
         {},
         b'{"message":"Internal Server Error"}',
