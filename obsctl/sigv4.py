@@ -102,7 +102,7 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    return parts._replace(query=_encode_pairs(_query_bytes(parts.query))).geturl()
+    return parts._replace(query=_encode_pairs(_query_bytes(parts.query, keep_empty=False))).geturl()
 
 
 def decode_query(raw_query: str) -> list[tuple[str, str]]:
@@ -110,13 +110,17 @@ def decode_query(raw_query: str) -> list[tuple[str, str]]:
 
     Empty pairs (``a=1&&b=2``) carry nothing and are dropped; a bare key has the value ``""``.
     """
-    return [(k.decode(errors="replace"), v.decode(errors="replace")) for k, v in _query_bytes(raw_query)]
+    pairs = _query_bytes(raw_query, keep_empty=False)
+    return [(k.decode(errors="replace"), v.decode(errors="replace")) for k, v in pairs]
 
 
-def _query_bytes(raw_query: str) -> list[tuple[bytes, bytes]]:
+def _query_bytes(raw_query: str, *, keep_empty: bool = True) -> list[tuple[bytes, bytes]]:
+    """Decoded pairs; the signature keeps empty ones (as botocore signs them), so ``k=&x`` != ``k&&x``."""
+    if not raw_query:
+        return []
     pairs = []
     for pair in raw_query.split("&"):
-        if not pair:
+        if not pair and not keep_empty:
             continue
         key, _, value = pair.partition("=")
         pairs.append((unquote_to_bytes(key.replace("+", " ")), unquote_to_bytes(value.replace("+", " "))))
