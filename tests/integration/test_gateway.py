@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -240,3 +241,51 @@ def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
     assert documents["s3"]["parent_id"] == documents["## handler"]["id"]
     assert documents["s3"]["namespace"] == "aws"
     assert local_stack.xray.rejected == 0
+
+
+def _serve_first_lines(*args: str, environ: dict[str, str]) -> tuple[int, list[str], str]:
+    """Start ``obsctl serve`` on a free port, read its banner, stop it with SIGTERM."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "obsctl", "serve", "--port", "0", *args],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Ctrl-C"):
+                break
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, lines, stderr
+
+
+def test_serve_takes_the_region_from_the_flag_or_the_environment() -> None:
+    base = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    code, lines, stderr = _serve_first_lines(environ={**base, "AWS_DEFAULT_REGION": "ap-southeast-2"})
+    assert code == 0, stderr
+    assert lines[0].split()[:2] == ["region", "ap-southeast-2"]
+    code, lines, stderr = _serve_first_lines(
+        "--region", "us-west-2", environ={**base, "AWS_REGION": "eu-central-1"}
+    )
+    assert code == 0, stderr
+    assert lines[0].split()[:2] == ["region", "us-west-2"]
+    assert any("--region us-west-2" in line for line in lines)
+    bad = subprocess.run(
+        [sys.executable, "-m", "obsctl", "serve", "--port", "0", "--region", "Europe"],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert "--region is not an AWS region name: 'Europe'" in bad.stderr

@@ -13,6 +13,7 @@ import json
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from http.client import HTTPMessage
 from urllib.parse import urlsplit
 
 import pytest
@@ -165,7 +166,7 @@ def test_unsigned_payload_is_refused(local_stack: LocalStack) -> None:
 
 
 class _HostOnly(SigV4Auth):
-    def headers_to_sign(self, request: AWSRequest):  # type: ignore[no-untyped-def]
+    def headers_to_sign(self, request: AWSRequest) -> HTTPMessage:
         headers = super().headers_to_sign(request)
         for name in list(headers.keys()):
             if name != "host":
