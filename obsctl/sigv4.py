@@ -102,7 +102,7 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    return parts._replace(query=_encode_pairs(_query_bytes(parts.query, keep_empty=False))).geturl()
+    return parts._replace(query=_encode_pairs(_query_bytes(parts.query))).geturl()
 
 
 def decode_query(raw_query: str) -> list[tuple[str, str]]:

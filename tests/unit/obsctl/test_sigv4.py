@@ -133,6 +133,16 @@ def test_plus_and_percent_2b_are_different_values() -> None:
     assert _refused(replace(signed, query="prefix=reports+x")) == sigv4.MSG_BAD_SIGNATURE
 
 
+def test_empty_query_pairs_are_signed_as_botocore_signs_them() -> None:
+    # A URL signed through canonical_url but sent as written still verifies; dropping the empty
+    # pair is another request
+    headers = sigv4.sign("GET", "http://h/objects?a=1&&b=2", {}, None, "AKIDLOCAL", "s3cr3t", REGION)
+    sent = Req("GET", "/objects", "a=1&&b=2", (("Host", "h"), *headers.items()))
+    assert _verify(sent) == CALLER
+    assert _refused(replace(sent, query="a=1&b=2")) == sigv4.MSG_BAD_SIGNATURE
+    assert sigv4.decode_query("a=1&&b=2&") == [("a", "1"), ("b", "2")]
+
+
 def test_invalid_utf8_in_the_query_is_signed_byte_for_byte() -> None:
     # %FF and %FE both decode to U+FFFD as text; the signature must still tell them apart
     signed = _signed("http://h/objects?prefix=%FF")
