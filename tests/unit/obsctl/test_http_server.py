@@ -81,3 +81,54 @@ def test_stop_releases_the_port() -> None:
     server.stop()
     with pytest.raises(ConnectionRefusedError):
         http.client.HTTPConnection(host, port, timeout=1).request("GET", "/")
+
+
+def _raw(server: LoopbackServer, data: bytes) -> bytes:
+    """Send ``data`` as is; return everything the server answers before closing."""
+    import socket
+
+    with socket.create_connection(server.address, timeout=5) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def test_a_chunked_body_is_read_whole(server: LoopbackServer) -> None:
+    body = b"4;ext=1\r\nabcd\r\n3\r\nefg\r\n0\r\nX-Trailer: t\r\n\r\n"
+    answer = _raw(
+        server,
+        b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body,
+    )
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\nabcdefg")
+    assert SEEN[-1].body == b"abcdefg"
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", b"5\r\nhello\r\n0\r\n\r\n", b"400"),
+        (b"Transfer-Encoding: gzip, chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", b"400"),
+        (b"Transfer-Encoding: chunked\r\n", b"+5\r\nhello\r\n0\r\n\r\n", b"400"),
+        (b"Transfer-Encoding: chunked\r\n", b"5\r\nhelloXX0\r\n\r\n", b"400"),
+        (b"Transfer-Encoding: chunked\r\n", b"11\r\n" + b"x" * 17 + b"\r\n0\r\n\r\n", b"413"),
+        (b"Transfer-Encoding: chunked\r\n", b"10\r\n" + b"x" * 16 + b"\r\n1\r\nx\r\n0\r\n\r\n", b"413"),
+    ],
+    ids=[
+        "with-content-length",
+        "other-coding",
+        "signed-size",
+        "no-crlf-after-data",
+        "one-chunk-over",
+        "sum-over",
+    ],
+)
+def test_bad_or_oversized_chunked_bodies_are_refused(
+    server: LoopbackServer, headers: bytes, body: bytes, status: bytes
+) -> None:
+    answer = _raw(server, b"POST /c HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body)
+    assert answer.startswith(b"HTTP/1.1 " + status)
+    assert b"Connection: close" in answer
+    assert SEEN == []
