@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from http.server import BaseHTTPRequestHandler
-from typing import BinaryIO
+from io import BufferedIOBase
 
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(;[^\r\n]*)?\r\n")
 MAX_LINE = 8 * 1024
@@ -45,7 +45,7 @@ def read_body(handler: BaseHTTPRequestHandler, max_bytes: int | None = None) -> 
     return handler.rfile.read(length) if length else b""
 
 
-def _read_chunked(stream: BinaryIO, max_bytes: int | None) -> bytes:
+def _read_chunked(stream: BufferedIOBase, max_bytes: int | None) -> bytes:
     """RFC 9112 section 7.1: hex-size lines (extensions ignored), data, CRLF; then trailers, ignored."""
     body = bytearray()
     while True:
