@@ -208,13 +208,7 @@ def verify(
     host = header_value(headers, "host")
     if host is None or _header_count(headers, "host") != 1 or host.lower() not in hosts:
         raise AuthFailure(MSG_FORBIDDEN)
-    authorizations = [v for k, v in headers if k.lower() == "authorization"]
-    if not authorizations:
-        raise AuthFailure(MSG_FORBIDDEN)
-    match = _AUTH_RE.fullmatch(authorizations[0]) if len(authorizations) == 1 else None
-    amz_date = header_value(headers, "x-amz-date")
-    if match is None or amz_date is None or _header_count(headers, "x-amz-date") != 1:
-        raise AuthFailure(MSG_MISSING_AUTH)
+    match, amz_date = _authorization(headers)
     cred_parts = match["credential"].split("/")
     if len(cred_parts) != 5 or cred_parts[4] != "aws4_request":
         raise AuthFailure(MSG_MISSING_AUTH)
@@ -226,25 +220,11 @@ def verify(
     known = callers.get(access_key)
     if known is None:
         raise AuthFailure(MSG_INVALID_TOKEN)
-    tokens = [v for k, v in headers if k.lower() == "x-amz-security-token"]
-    _check_token(known, tokens)
-    try:
-        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise AuthFailure(MSG_MISSING_AUTH) from exc
-    current = now or datetime.now(UTC)
-    if abs(current - signed_at) > MAX_CLOCK_SKEW:
-        raise AuthFailure(_expired_message(signed_at, current))
+    _check_token(known, [v for k, v in headers if k.lower() == "x-amz-security-token"])
+    _check_clock(amz_date, now or datetime.now(UTC))
     if scope_date != amz_date[:8]:
         raise AuthFailure(MSG_BAD_SIGNATURE)
-    signed_headers = match["signed"].split(";")
-    present = {k.lower() for k, _ in headers}
-    if (
-        signed_headers != sorted(set(signed_headers))
-        or any(h not in present for h in signed_headers)
-        or any(h in present and h not in signed_headers for h in _MUST_SIGN)
-    ):
-        raise AuthFailure(MSG_BAD_SIGNATURE)
+    signed_headers = _signed_headers(match["signed"], headers)
     # The hash of the body received, always: execute-api has no UNSIGNED-PAYLOAD, and a claimed
     # x-amz-content-sha256 proves nothing about the bytes that arrived.
     payload_hash = hashlib.sha256(request.body).hexdigest()
@@ -268,6 +248,41 @@ def verify(
     if not hmac.compare_digest(expected, match["signature"]):
         raise AuthFailure(MSG_BAD_SIGNATURE)
     return known.identity
+
+
+def _authorization(headers: Sequence[tuple[str, str]]) -> tuple[re.Match[str], str]:
+    """The one Authorization header, parsed, and the one X-Amz-Date; 403 otherwise."""
+    authorizations = [v for k, v in headers if k.lower() == "authorization"]
+    if not authorizations:
+        raise AuthFailure(MSG_FORBIDDEN)
+    match = _AUTH_RE.fullmatch(authorizations[0]) if len(authorizations) == 1 else None
+    amz_date = header_value(headers, "x-amz-date")
+    if match is None or amz_date is None or _header_count(headers, "x-amz-date") != 1:
+        raise AuthFailure(MSG_MISSING_AUTH)
+    return match, amz_date
+
+
+def _check_clock(amz_date: str, now: datetime) -> None:
+    try:
+        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise AuthFailure(MSG_MISSING_AUTH) from exc
+    if abs(now - signed_at) > MAX_CLOCK_SKEW:
+        raise AuthFailure(_expired_message(signed_at, now))
+
+
+def _signed_headers(signed: str, headers: Sequence[tuple[str, str]]) -> list[str]:
+    """SignedHeaders as botocore writes it (sorted, unique), naming only present headers, and naming
+    every header that must be signed when present (host, x-amz-date, the token, the payload hash)."""
+    names = signed.split(";")
+    present = {k.lower() for k, _ in headers}
+    if (
+        names != sorted(set(names))
+        or any(h not in present for h in names)
+        or any(h in present and h not in names for h in _MUST_SIGN)
+    ):
+        raise AuthFailure(MSG_BAD_SIGNATURE)
+    return names
 
 
 def _check_token(known: KnownCaller, tokens: list[str]) -> None:
