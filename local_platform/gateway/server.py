@@ -20,6 +20,7 @@ A request is handled the way the deployed HTTP API does it (``infra/modules/http
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -76,7 +77,6 @@ class LocalGateway:
     log_events_written: int = 0
     _callers: dict[str, Credentials] = field(default_factory=dict)
     _server: LoopbackServer | None = None
-    _hosts: frozenset[str] = frozenset()
     _sink_lock: threading.Lock = field(default_factory=threading.Lock)
     _access_stream: str = ""
     _logs: Any = None
@@ -95,6 +95,12 @@ class LocalGateway:
         assert self._server is not None, "start() first"
         return self._server.url
 
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The Host values a request must be signed for: this gateway's own address."""
+        assert self._server is not None, "start() first"
+        return loopback_hosts(self._server.address[1])
+
     def add_caller(self, credentials: Credentials) -> None:
         """Admit another caller (for example temporary credentials with their session token)."""
         self._callers[credentials.access_key] = credentials
@@ -103,8 +109,6 @@ class LocalGateway:
         self._callers.pop(access_key, None)
 
     def start(self, port: int = 0) -> LocalGateway:
-        import secrets
-
         names = self.emulator.names
         self._logs = self.emulator.client("logs")
         self._cloudwatch = self.emulator.client("cloudwatch")
@@ -117,7 +121,6 @@ class LocalGateway:
             max_body_bytes=MAX_PAYLOAD_BYTES,
             reject=_reject,
         ).start()
-        self._hosts = loopback_hosts(self._server.address[1])
         return self
 
     def stop(self) -> None:
@@ -147,7 +150,7 @@ class LocalGateway:
         # which the demo moves forward to stage incidents.
         try:
             caller = authenticate(
-                request, callers=list(self._callers.values()), region=self.region, hosts=self._hosts
+                request, callers=list(self._callers.values()), region=self.region, hosts=self.hosts
             )
         except sigv4.AuthFailure as failure:
             body = json_body({"message": failure.message})
