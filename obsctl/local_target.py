@@ -14,14 +14,17 @@ __all__ = [
     "DEFAULT_CALLER_KEY",
     "ENV_CALLER_ACCESS_KEY",
     "ENV_CALLER_SECRET_KEY",
+    "ENV_CALLER_SESSION_TOKEN",
     "LOCAL_REGION",
     "is_loopback",
     "local_caller_keys",
     "local_region",
+    "local_session_token",
 ]
 
 ENV_CALLER_ACCESS_KEY = "OBSCTL_ACCESS_KEY_ID"
 ENV_CALLER_SECRET_KEY = "OBSCTL_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name
+ENV_CALLER_SESSION_TOKEN = "OBSCTL_SESSION_TOKEN"  # noqa: S105 - a variable name
 DEFAULT_CALLER_KEY = "testing"
 LOCAL_REGION = "eu-west-1"
 """The local region when neither ``--region`` nor ``AWS_REGION``/``AWS_DEFAULT_REGION`` says otherwise."""
@@ -49,6 +52,15 @@ def local_caller_keys() -> tuple[str, str]:
         os.environ.get(ENV_CALLER_ACCESS_KEY, DEFAULT_CALLER_KEY),
         os.environ.get(ENV_CALLER_SECRET_KEY, DEFAULT_CALLER_KEY),
     )
+
+
+def local_session_token() -> str | None:
+    """The local caller's session token, if it plays temporary credentials (``$OBSCTL_SESSION_TOKEN``).
+
+    With a token the gateway accepts the local key only with that token, signed, as AWS accepts
+    STS credentials; without one the key is long-term and any token is refused.
+    """
+    return os.environ.get(ENV_CALLER_SESSION_TOKEN) or None
 
 
 def is_loopback(endpoint: str) -> bool:

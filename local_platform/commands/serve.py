@@ -36,7 +36,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from local_platform.stack import start_stack
-    from obsctl.local_target import ENV_CALLER_ACCESS_KEY, ENV_CALLER_SECRET_KEY, local_region
+    from obsctl.local_target import (
+        ENV_CALLER_ACCESS_KEY,
+        ENV_CALLER_SECRET_KEY,
+        ENV_CALLER_SESSION_TOKEN,
+        local_region,
+    )
 
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be 0-65535, got {args.port}")
@@ -58,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"API            {stack.url}  (route GET /objects, IAM auth)")
     print(
         f"caller         access key {creds.access_key!r}, secret {creds.secret_key!r} "
-        f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY})"
+        f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY}; "
+        f"{'with' if creds.session_token else 'no'} session token ({ENV_CALLER_SESSION_TOKEN}))"
     )
     print(f"AWS emulator   {stack.emulator.endpoint}  (bucket {stack.names.data_bucket})")
     print(f"logs           {stack.names.function_log_group}, {stack.names.access_log_group}")

@@ -21,8 +21,9 @@ def register(sub: Any) -> None:
             "Sign a request for service execute-api (as API Gateway's IAM auth expects) and print the "
             "status line and the JSON body. Against the local gateway (the default endpoint) it uses the "
             "local caller credentials (OBSCTL_ACCESS_KEY_ID / OBSCTL_SECRET_ACCESS_KEY, default "
-            "testing/testing); against a deployed API it uses the standard AWS credential chain "
-            "(environment, profile, SSO, instance role). Exit status 0 for 2xx/3xx, 1 otherwise."
+            "testing/testing, and OBSCTL_SESSION_TOKEN if set); against a deployed API it uses the "
+            "standard AWS credential chain (environment, profile, SSO, instance role). Exit status 0 "
+            "for 2xx/3xx, 1 otherwise."
         ),
         epilog="example: obsctl call GET '/objects?limit=2'   |   obsctl call GET /objects --endpoint https://abc.execute-api.eu-west-1.amazonaws.com",
     )
@@ -49,7 +50,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from obsctl import client
-    from obsctl.local_target import is_loopback, local_caller_keys, local_region
+    from obsctl.local_target import is_loopback, local_caller_keys, local_region, local_session_token
     from signals import config as env
 
     if not args.path.startswith("/"):
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.unsigned:
         if local:
             access_key, secret_key = local_caller_keys()
+            token = local_session_token()
         else:
             import botocore.session
 

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -243,8 +245,9 @@ def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
     assert local_stack.xray.rejected == 0
 
 
-def _serve_first_lines(*args: str, environ: dict[str, str]) -> tuple[int, list[str], str]:
-    """Start ``obsctl serve`` on a free port, read its banner, stop it with SIGTERM."""
+@contextmanager
+def _serving(*args: str, environ: dict[str, str]) -> Iterator[list[str]]:
+    """``obsctl serve`` on a free port, as a user runs it: yields its banner, then stops it (SIGTERM)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "obsctl", "serve", "--port", "0", *args],
         env=environ,
@@ -259,29 +262,35 @@ def _serve_first_lines(*args: str, environ: dict[str, str]) -> tuple[int, list[s
             lines.append(line.rstrip("\n"))
             if line.startswith("Ctrl-C"):
                 break
+        assert lines and lines[-1].startswith("Ctrl-C"), process.stderr.read() if process.stderr else ""
+        yield lines
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    return process.returncode, lines, stderr
+
+
+def _environ(**changes: str) -> dict[str, str]:
+    kept = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_REGION", "AWS_DEFAULT_REGION", "OBSCTL_"))
+    }
+    return {**kept, **changes}
 
 
 def test_serve_takes_the_region_from_the_flag_or_the_environment() -> None:
-    base = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
-    code, lines, stderr = _serve_first_lines(environ={**base, "AWS_DEFAULT_REGION": "ap-southeast-2"})
-    assert code == 0, stderr
-    assert lines[0].split()[:2] == ["region", "ap-southeast-2"]
-    code, lines, stderr = _serve_first_lines(
-        "--region", "us-west-2", environ={**base, "AWS_REGION": "eu-central-1"}
-    )
-    assert code == 0, stderr
-    assert lines[0].split()[:2] == ["region", "us-west-2"]
-    assert any("--region us-west-2" in line for line in lines)
+    with _serving(environ=_environ(AWS_DEFAULT_REGION="ap-southeast-2")) as lines:
+        assert lines[0].split()[:2] == ["region", "ap-southeast-2"]
+    with _serving("--region", "us-west-2", environ=_environ(AWS_REGION="eu-central-1")) as lines:
+        assert lines[0].split()[:2] == ["region", "us-west-2"]
+        assert any("--region us-west-2" in line for line in lines)
     bad = subprocess.run(
         [sys.executable, "-m", "obsctl", "serve", "--port", "0", "--region", "Europe"],
-        env=base,
+        env=_environ(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -289,3 +298,29 @@ def test_serve_takes_the_region_from_the_flag_or_the_environment() -> None:
     )
     assert bad.returncode != 0
     assert "--region is not an AWS region name: 'Europe'" in bad.stderr
+
+
+def test_serve_and_call_with_temporary_credentials() -> None:
+    # Given obsctl serve whose local caller plays STS credentials (key, secret and session token)
+    temporary = _environ(
+        OBSCTL_ACCESS_KEY_ID="ASIALOCALEXAMPLE",
+        OBSCTL_SECRET_ACCESS_KEY="tmp-secret",
+        OBSCTL_SESSION_TOKEN="tok-1",
+    )
+    with _serving(environ=temporary) as lines:
+        url = next(line.split()[1] for line in lines if line.startswith("API"))
+        assert any("with session token" in line for line in lines)
+
+        def call(environ: dict[str, str]) -> str:
+            command = [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=1", "--endpoint", url]
+            done = subprocess.run(
+                command, env=environ, capture_output=True, text=True, timeout=60, check=False
+            )
+            return done.stdout
+
+        # Then obsctl call with the same environment signs with the token and is let in
+        assert call(temporary).startswith("HTTP 200")
+        # and the key without its token, or with another one, is refused as AWS refuses it
+        without = {k: v for k, v in temporary.items() if k != "OBSCTL_SESSION_TOKEN"}
+        assert sigv4.MSG_INVALID_TOKEN in call(without)
+        assert sigv4.MSG_INVALID_TOKEN in call({**temporary, "OBSCTL_SESSION_TOKEN": "tok-2"})
