@@ -1,12 +1,18 @@
-"""Pure parts of the local gateway: EMF extraction (as CloudWatch does it) and response translation."""
+"""Pure parts of the local gateway: the event, EMF extraction (as CloudWatch does it), responses."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from local_platform.gateway import emf_metric_data, http_response
+import pytest
+
+from local_platform.gateway import Credentials, Request, emf_metric_data, http_response
+from local_platform.gateway.event import build_event
+from local_platform.gateway.request import BadTarget
+from local_platform.http_server import HttpRequest
 from local_platform.lambda_runtime import Invocation
+from local_platform.names import LocalNames
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -65,3 +71,29 @@ def test_unhandled_exception_is_api_gateways_500() -> None:
         {},
         b'{"message":"Internal Server Error"}',
     )
+
+
+def _request(target: str, headers: tuple[tuple[str, str], ...], body: bytes = b"") -> Request:
+    return Request.from_http(HttpRequest("GET", target, headers, body, "127.0.0.1"), NOW)
+
+
+def test_event_carries_the_values_the_signature_covered() -> None:
+    request = _request(
+        "//objects?prefix=a+b&prefix=c%2Bd&&limit=2",
+        (("Host", "127.0.0.1:8080"), ("X-Tenant", " a "), ("x-tenant", "b  c"), ("User-Agent", "t")),
+        b"\x00\xff",
+    )
+    caller = Credentials("AKIDLOCAL", "secret").caller
+    event = build_event(request, caller, LocalNames(region="eu-west-1"))
+    assert event["rawPath"] == "//objects" and event["routeKey"] == "$default"
+    assert event["rawQueryString"] == "prefix=a+b&prefix=c%2Bd&&limit=2"
+    assert event["queryStringParameters"] == {"prefix": "a b,c+d", "limit": "2"}
+    assert event["headers"] == {"host": "127.0.0.1:8080", "user-agent": "t", "x-tenant": "a,b c"}
+    assert event["requestContext"]["authorizer"]["iam"]["userArn"].endswith(":user/local-caller")
+    assert (event["body"], event["isBase64Encoded"]) == ("AP8=", True)
+
+
+@pytest.mark.parametrize("target", ["http://evil.example/objects", "*", "objects", "/objects#frag"])
+def test_a_target_that_is_not_a_path_is_refused(target: str) -> None:
+    with pytest.raises(BadTarget):
+        _request(target, ())
