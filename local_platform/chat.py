@@ -16,11 +16,10 @@ import json
 import threading
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from alerts.notify import NotificationError, validate_notification
-from local_platform.request_body import BodyTooLarge, read_body
+from local_platform.http_server import HttpRequest, HttpResponse, LoopbackServer, text_response
 
 MAX_BODY_BYTES = 256 * 1024
 """SNS messages are at most 256 KiB."""
@@ -33,25 +32,25 @@ class ChatReceiver:
         self.rejected: list[str] = []
         self.confirmed: list[str] = []
         self._changed = threading.Condition()
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(
+            self._handle,
+            name="chat-receiver",
+            host=host,
+            port=port,
+            max_body_bytes=MAX_BODY_BYTES,
+            methods=("POST",),
+        )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/chat"
+        return f"{self._server.url}/chat"
 
     def start(self) -> ChatReceiver:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="chat-receiver", daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self._server.stop()
 
     def __enter__(self) -> ChatReceiver:
         return self.start()
@@ -107,36 +106,11 @@ class ChatReceiver:
         # 2xx all the same: SNS would otherwise retry a message that will never become valid.
         return 200, reason
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                try:
-                    body = read_body(self, MAX_BODY_BYTES)
-                except BodyTooLarge:
-                    self._answer(413, "message larger than 256 KiB")
-                    return
-                if body is None:
-                    self._answer(400, "invalid Content-Length")
-                    return
-                try:
-                    envelope = json.loads(body)
-                except ValueError:
-                    status, text = receiver._reject("body is not JSON")
-                else:
-                    status, text = receiver.handle_envelope(envelope)
-                self._answer(status, text)
-
-            def _answer(self, status: int, text: str) -> None:
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        return Handler
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        try:
+            envelope = json.loads(request.body)
+        except ValueError:
+            status, text = self._reject("body is not JSON")
+        else:
+            status, text = self.handle_envelope(envelope)
+        return text_response(status, text)

@@ -6,9 +6,9 @@ They mirror what Terraform creates (``infra/live``) with the default ``name_pref
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from obsctl.local_target import LOCAL_REGION
+from obsctl.local_target import local_region
 from signals.services import API_SERVICE, PROJECT, SHIPPER_SERVICE
 
 __all__ = ["LocalNames"]
@@ -16,7 +16,8 @@ __all__ = ["LocalNames"]
 
 @dataclass(frozen=True)
 class LocalNames:
-    region: str = LOCAL_REGION
+    region: str = field(default_factory=local_region)
+    """``--region``, else ``$AWS_REGION`` / ``$AWS_DEFAULT_REGION``, else eu-west-1 (``local_region``)."""
     account_id: str = "123456789012"
     prefix: str = PROJECT
     stage: str = "$default"

@@ -14,7 +14,7 @@ from local_platform.gateway import Credentials, LocalGateway
 from local_platform.lambda_runtime import LocalFunction
 from local_platform.names import LocalNames
 from local_platform.xray import XRayDaemon
-from obsctl.local_target import local_caller_keys
+from obsctl.local_target import local_caller_keys, local_region, local_session_token
 from signals import config as env
 from signals.metrics import NAMESPACE
 from signals.services import API_SERVICE
@@ -25,9 +25,11 @@ FUNCTION_HANDLER = "function.app:handler"
 
 
 def caller_credentials() -> Credentials:
-    """The one caller the local gateway accepts: ``testing``/``testing`` unless overridden by env."""
+    """The one caller the local gateway accepts: ``testing``/``testing`` unless overridden by env
+    (``OBSCTL_ACCESS_KEY_ID``, ``OBSCTL_SECRET_ACCESS_KEY``, and ``OBSCTL_SESSION_TOKEN`` to play
+    temporary credentials)."""
     access_key, secret_key = local_caller_keys()
-    return Credentials(access_key=access_key, secret_key=secret_key)
+    return Credentials(access_key=access_key, secret_key=secret_key, session_token=local_session_token())
 
 
 @dataclass
@@ -64,8 +66,10 @@ def start_stack(
     clock: Callable[[], datetime] | None = None,
     objects: int = SAMPLE_OBJECT_COUNT,
     publish_metrics: bool = True,
+    region: str | None = None,
 ) -> LocalStack:
-    emulator = start_emulator(names, objects=objects)
+    """Start everything; ``region`` (else the environment's, see ``local_region``) unless ``names`` say."""
+    emulator = start_emulator(names or LocalNames(region=local_region(region)), objects=objects)
     try:
         proxy = FaultProxy(emulator.endpoint).start()
         xray = XRayDaemon().start()

@@ -2,21 +2,41 @@
 
 Signing uses botocore's own ``SigV4Auth`` so ``obsctl call`` signs exactly as the AWS SDKs do.
 Verification re-implements the canonical request the way API Gateway computes it for IAM-authorized
-routes (service ``execute-api``, double-encoded path, sorted and re-encoded query, the signed headers,
-the payload hash) and answers with API Gateway's own 403 messages. Tests sign with botocore and
-verify with this module, so the two implementations check each other.
+routes (service ``execute-api``, normalised then double-encoded path, decoded then re-encoded and
+sorted query, every value of each signed header, the hash of the body actually received) and
+answers with API Gateway's own 403 messages. Tests sign with botocore and verify with this module,
+so the two implementations check each other.
+
+One rule decodes the query for everyone (:func:`decode_query`): the verifier's canonical query, the
+client's URL (:func:`canonical_url`) and the gateway's ``queryStringParameters``. So a signature
+covers exactly the values the function receives: ``%2B`` is ``+``, a bare ``+`` is a space (as API
+Gateway decodes it), and the two are different requests with different signatures.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, unquote, urlsplit
+from typing import Protocol
+from urllib.parse import quote, unquote_to_bytes, urlsplit
+
+__all__ = [
+    "MAX_CLOCK_SKEW",
+    "SERVICE",
+    "AuthFailure",
+    "Caller",
+    "KnownCaller",
+    "SignedRequest",
+    "canonical_url",
+    "decode_query",
+    "header_value",
+    "sign",
+    "verify",
+]
 
 __all__ = [
     "ALGORITHM",
@@ -40,6 +60,7 @@ SERVICE = "execute-api"
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+UNRESERVED = "-_.~"
 
 # API Gateway's messages for IAM-authorization failures (HTTP 403).
 MSG_FORBIDDEN = "Forbidden"
@@ -56,10 +77,15 @@ MSG_INVALID_TOKEN = "The security token included in the request is invalid."  # 
 MSG_BAD_REGION = "Credential should be scoped to a valid region."
 MSG_BAD_SERVICE = "Credential should be scoped to correct service: 'execute-api'."
 
+# Strict on purpose: botocore (and every AWS SDK) writes exactly this shape; a looser pattern would
+# make several spellings of one Authorization header valid.
 _AUTH_RE = re.compile(
-    r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
-    r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+    r"AWS4-HMAC-SHA256 Credential=(?P<credential>[^,\s]+), ?"
+    r"SignedHeaders=(?P<signed>[a-z0-9!#$%&'*+.^_`|~-]+(?:;[a-z0-9!#$%&'*+.^_`|~-]+)*), ?"
+    r"Signature=(?P<signature>[0-9a-f]{64})"
 )
+# Headers the signature must cover whenever they are present (host and x-amz-date always are).
+_MUST_SIGN = ("host", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 
 def sign(
@@ -86,24 +112,74 @@ def sign(
 
 
 def canonical_url(url: str) -> str:
-    """Re-encode the query the way SigV4 expects (RFC 3986, ``%20`` not ``+``), keeping its order."""
+    """The URL with its query decoded by :func:`decode_query` and encoded as SigV4 expects, in order.
+
+    Send and sign this URL: botocore signs the query as written, the verifier decodes then encodes,
+    and both agree only when the query is already in this form.
+    """
     parts = urlsplit(url)
     if not parts.query:
         return url
-    return parts._replace(query="&".join(f"{k}={v}" for k, v in _encoded_pairs(parts.query))).geturl()
+    return parts._replace(query=_encode_pairs(_query_bytes(parts.query))).geturl()
 
 
-def _encoded_pairs(query: str) -> list[tuple[str, str]]:
-    """Each ``key=value`` of a query, decoded then encoded as SigV4 does (a bare key gets ``=``)."""
+def decode_query(raw_query: str) -> list[tuple[str, str]]:
+    """The ``key=value`` pairs of a raw query, in order: ``+`` is a space, ``%XX`` a byte, UTF-8 text.
+
+    Empty pairs (``a=1&&b=2``) carry nothing and are dropped; a bare key has the value ``""``.
+    """
+    pairs = _query_bytes(raw_query, keep_empty=False)
+    return [(k.decode(errors="replace"), v.decode(errors="replace")) for k, v in pairs]
+
+
+def _query_bytes(raw_query: str, *, keep_empty: bool = True) -> list[tuple[bytes, bytes]]:
+    """Decoded pairs; the signature keeps empty ones (as botocore signs them), so ``k=&x`` != ``k&&x``."""
+    if not raw_query:
+        return []
     pairs = []
-    for pair in query.split("&"):
+    for pair in raw_query.split("&"):
+        if not pair and not keep_empty:
+            continue
         key, _, value = pair.partition("=")
-        pairs.append((_q(unquote(key)), _q(unquote(value))))
+        pairs.append((unquote_to_bytes(key.replace("+", " ")), unquote_to_bytes(value.replace("+", " "))))
     return pairs
 
 
-def _q(text: str) -> str:
-    return quote(text, safe="-_.~")
+def _encode_pairs(pairs: Sequence[tuple[bytes, bytes]]) -> str:
+    return "&".join(f"{k}={v}" for k, v in _encoded(pairs))
+
+
+def _encoded(pairs: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(quote(k, safe=UNRESERVED), quote(v, safe=UNRESERVED)) for k, v in pairs]
+
+
+class SignedRequest(Protocol):
+    """What the verifier reads of a request: as received, before any decoding."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query(self) -> str: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def body(self) -> bytes: ...
+
+
+def header_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """Every value of header ``name`` (any case), each trimmed, joined by ``,`` in order; None if absent.
+
+    This is SigV4's canonical value, and the one the gateway puts into the event, so a duplicated
+    header cannot add an unsigned value.
+    """
+    values = [" ".join(v.split()) for k, v in headers if k.lower() == name]
+    return ",".join(values) if values else None
+
+
+def _header_count(headers: Sequence[tuple[str, str]], name: str) -> int:
+    return sum(1 for k, _ in headers if k.lower() == name)
 
 
 @dataclass(frozen=True)
@@ -116,6 +192,15 @@ class Caller:
     user_id: str
 
 
+@dataclass(frozen=True)
+class KnownCaller:
+    """A caller the verifier knows: its secret, its identity and, for temporary credentials, its token."""
+
+    secret_key: str
+    identity: Caller
+    session_token: str | None = None
+
+
 class AuthFailure(Exception):
     """Verification failed: API Gateway answers 403 with ``{"message": message}``."""
 
@@ -125,28 +210,23 @@ class AuthFailure(Exception):
 
 
 def verify(
-    method: str,
-    raw_path: str,
-    raw_query: str,
-    headers: Mapping[str, str],
-    body: bytes,
+    request: SignedRequest,
+    *,
     region: str,
-    callers: Mapping[str, tuple[str, Caller]],
+    callers: Mapping[str, KnownCaller],
+    hosts: Collection[str],
     now: datetime | None = None,
 ) -> Caller:
     """Verify a request's SigV4 signature; return the caller or raise :class:`AuthFailure`.
 
-    ``headers`` are keyed case-insensitively by lower-case name; ``callers`` maps an access key id
-    to its secret and identity.
+    ``callers`` maps an access key id to what the verifier knows of it; ``hosts`` are the host names
+    (``host[:port]``, lower case) this API answers to: a request signed for any other is refused.
     """
-    lower = {k.lower(): v for k, v in headers.items()}
-    authorization = lower.get("authorization")
-    if not authorization:
+    headers = request.headers
+    host = header_value(headers, "host")
+    if host is None or _header_count(headers, "host") != 1 or host.lower() not in hosts:
         raise AuthFailure(MSG_FORBIDDEN)
-    match = _AUTH_RE.match(authorization.strip())
-    amz_date = lower.get("x-amz-date")
-    if match is None or amz_date is None:
-        raise AuthFailure(MSG_MISSING_AUTH)
+    match, amz_date = _authorization(headers)
     cred_parts = match["credential"].split("/")
     if len(cred_parts) != 5 or cred_parts[4] != "aws4_request":
         raise AuthFailure(MSG_MISSING_AUTH)
@@ -158,39 +238,79 @@ def verify(
     known = callers.get(access_key)
     if known is None:
         raise AuthFailure(MSG_INVALID_TOKEN)
-    secret, caller = known
-    try:
-        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise AuthFailure(MSG_MISSING_AUTH) from exc
-    current = now or datetime.now(UTC)
-    if abs(current - signed_at) > MAX_CLOCK_SKEW:
-        raise AuthFailure(_expired_message(signed_at, current))
+    _check_token(known, [v for k, v in headers if k.lower() == "x-amz-security-token"])
+    _check_clock(amz_date, now or datetime.now(UTC))
     if scope_date != amz_date[:8]:
         raise AuthFailure(MSG_BAD_SIGNATURE)
-    signed_headers = match["signed"].split(";")
-    if "host" not in signed_headers or any(h not in lower for h in signed_headers):
-        raise AuthFailure(MSG_BAD_SIGNATURE)
-    payload_hash = lower.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
-    if payload_hash != "UNSIGNED-PAYLOAD" and payload_hash != hashlib.sha256(body).hexdigest():
+    signed_headers = _signed_headers(match["signed"], headers)
+    # The hash of the body received, always: execute-api has no UNSIGNED-PAYLOAD, and a claimed
+    # x-amz-content-sha256 proves nothing about the bytes that arrived.
+    payload_hash = hashlib.sha256(request.body).hexdigest()
+    claimed = header_value(headers, "x-amz-content-sha256")
+    if claimed is not None and claimed != payload_hash:
         raise AuthFailure(MSG_BAD_SIGNATURE)
     canonical = "\n".join(
         (
-            method.upper(),
-            _canonical_path(raw_path),
-            _canonical_query(raw_query),
-            "".join(f"{h}:{' '.join(lower[h].split())}\n" for h in signed_headers),
+            request.method,
+            _canonical_path(request.path),
+            _canonical_query(request.query),
+            "".join(f"{h}:{header_value(headers, h)}\n" for h in signed_headers),
             ";".join(signed_headers),
             payload_hash,
         )
     )
     scope = f"{scope_date}/{region}/{SERVICE}/aws4_request"
     string_to_sign = "\n".join((ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()))
-    key = _signing_key(secret, scope_date, region)
+    key = _signing_key(known.secret_key, scope_date, region)
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, match["signature"]):
         raise AuthFailure(MSG_BAD_SIGNATURE)
-    return caller
+    return known.identity
+
+
+def _authorization(headers: Sequence[tuple[str, str]]) -> tuple[re.Match[str], str]:
+    """The one Authorization header, parsed, and the one X-Amz-Date; 403 otherwise."""
+    authorizations = [v for k, v in headers if k.lower() == "authorization"]
+    if not authorizations:
+        raise AuthFailure(MSG_FORBIDDEN)
+    match = _AUTH_RE.fullmatch(authorizations[0]) if len(authorizations) == 1 else None
+    amz_date = header_value(headers, "x-amz-date")
+    if match is None or amz_date is None or _header_count(headers, "x-amz-date") != 1:
+        raise AuthFailure(MSG_MISSING_AUTH)
+    return match, amz_date
+
+
+def _check_clock(amz_date: str, now: datetime) -> None:
+    try:
+        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise AuthFailure(MSG_MISSING_AUTH) from exc
+    if abs(now - signed_at) > MAX_CLOCK_SKEW:
+        raise AuthFailure(_expired_message(signed_at, now))
+
+
+def _signed_headers(signed: str, headers: Sequence[tuple[str, str]]) -> list[str]:
+    """SignedHeaders as botocore writes it (sorted, unique), naming only present headers, and naming
+    every header that must be signed when present (host, x-amz-date, the token, the payload hash)."""
+    names = signed.split(";")
+    present = {k.lower() for k, _ in headers}
+    if (
+        names != sorted(set(names))
+        or any(h not in present for h in names)
+        or any(h in present and h not in names for h in _MUST_SIGN)
+    ):
+        raise AuthFailure(MSG_BAD_SIGNATURE)
+    return names
+
+
+def _check_token(known: KnownCaller, tokens: list[str]) -> None:
+    """Long-term keys carry no token; temporary ones exactly their own (signed: checked later)."""
+    if known.session_token is None:
+        if tokens:
+            raise AuthFailure(MSG_INVALID_TOKEN)
+        return
+    if len(tokens) != 1 or not hmac.compare_digest(tokens[0].encode(), known.session_token.encode()):
+        raise AuthFailure(MSG_INVALID_TOKEN)
 
 
 def _expired_message(signed_at: datetime, now: datetime) -> str:
@@ -207,20 +327,23 @@ def _expired_message(signed_at: datetime, now: datetime) -> str:
 
 
 def _canonical_path(raw_path: str) -> str:
-    # botocore (and API Gateway for execute-api) normalise the path, then URI-encode it again.
-    path = raw_path or "/"
-    normalized = posixpath.normpath(path)
-    if path.endswith("/") and normalized != "/":
-        normalized += "/"
-    if normalized.startswith("//"):
-        normalized = normalized[1:]
-    return quote(normalized, safe="/~")
+    """botocore's (and AWS's) rule: drop dot segments and empty segments, then URI-encode again."""
+    if not raw_path:
+        return "/"
+    segments: list[str] = []
+    for segment in raw_path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment and segment != ".":
+            segments.append(segment)
+    first = "/" if raw_path.startswith("/") else ""
+    last = "/" if raw_path.endswith("/") and segments else ""
+    return quote(first + "/".join(segments) + last, safe="/~")
 
 
 def _canonical_query(raw_query: str) -> str:
-    if not raw_query:
-        return ""
-    return "&".join(f"{k}={v}" for k, v in sorted(_encoded_pairs(raw_query)))
+    return "&".join(f"{k}={v}" for k, v in sorted(_encoded(_query_bytes(raw_query))))
 
 
 def _signing_key(secret: str, date: str, region: str) -> bytes:

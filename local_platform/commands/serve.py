@@ -29,32 +29,53 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 picks a free one)"
     )
+    parser.add_argument(
+        "--region",
+        default=None,
+        help="the local region (default: $AWS_REGION, else $AWS_DEFAULT_REGION, else eu-west-1)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     require_local_extra("serve")
     from local_platform.stack import start_stack
-    from obsctl.local_target import ENV_CALLER_ACCESS_KEY, ENV_CALLER_SECRET_KEY
+    from obsctl.local_target import (
+        ENV_CALLER_ACCESS_KEY,
+        ENV_CALLER_SECRET_KEY,
+        ENV_CALLER_SESSION_TOKEN,
+        local_region,
+    )
 
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be 0-65535, got {args.port}")
     try:
-        stack = start_stack(args.port)
+        region = local_region(args.region)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        stack = start_stack(args.port, region=region)
     except OSError as exc:
         raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from exc
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     creds = stack.credentials
-    print(f"API            {stack.url}  (route GET /objects, IAM auth, region {stack.names.region})")
+    print(
+        f"region         {stack.names.region}  (--region, $AWS_REGION, $AWS_DEFAULT_REGION, else eu-west-1)"
+    )
+    print(f"API            {stack.url}  (route GET /objects, IAM auth)")
     print(
         f"caller         access key {creds.access_key!r}, secret {creds.secret_key!r} "
-        f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY})"
+        f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY}; "
+        f"{'with' if creds.session_token else 'no'} session token ({ENV_CALLER_SESSION_TOKEN}))"
     )
     print(f"AWS emulator   {stack.emulator.endpoint}  (bucket {stack.names.data_bucket})")
     print(f"logs           {stack.names.function_log_group}, {stack.names.access_log_group}")
-    print(f"try            obsctl call GET '/objects?limit=2' --endpoint {stack.url}")
+    print(
+        f"try            obsctl call GET '/objects?limit=2' --endpoint {stack.url} "
+        f"--region {stack.names.region}"
+    )
     print("Ctrl-C to stop", flush=True)
     try:
         stop.wait()

@@ -23,8 +23,9 @@ def register(sub: Any) -> None:
             "Sign a request for service execute-api (as API Gateway's IAM auth expects) and print the "
             "status line and the JSON body. Against the local gateway (the default endpoint) it uses the "
             "local caller credentials (OBSCTL_ACCESS_KEY_ID / OBSCTL_SECRET_ACCESS_KEY, default "
-            "testing/testing); against a deployed API it uses the standard AWS credential chain "
-            "(environment, profile, SSO, instance role). Exit status 0 for 2xx/3xx, 1 otherwise."
+            "testing/testing, and OBSCTL_SESSION_TOKEN if set); against a deployed API it uses the "
+            "standard AWS credential chain (environment, profile, SSO, instance role). Exit status 0 "
+            "for 2xx/3xx, 1 otherwise."
         ),
         epilog="example: obsctl call GET '/objects?limit=2'   |   obsctl call GET /objects --endpoint https://abc.execute-api.eu-west-1.amazonaws.com",
     )
@@ -39,8 +40,8 @@ def register(sub: Any) -> None:
         "--region",
         default=None,
         help=(
-            "signing region (default: the local stack's region for a loopback endpoint, "
-            "else $AWS_REGION / $AWS_DEFAULT_REGION)"
+            "signing region (default: $AWS_REGION, else $AWS_DEFAULT_REGION; for a loopback endpoint "
+            "else eu-west-1, the same rule as 'obsctl serve')"
         ),
     )
     parser.add_argument("--data", default=None, help="request body (sent as is)")
@@ -51,17 +52,20 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from obsctl import client
-    from obsctl.local_target import LOCAL_REGION, is_loopback, local_caller_keys
+    from obsctl.local_target import is_loopback, local_caller_keys, local_region, local_session_token
     from signals import config as env
 
     if not args.path.startswith("/"):
         raise CliError(f"path must start with '/': {args.path!r}")
     endpoint = args.endpoint.rstrip("/")
     local = is_loopback(endpoint)
-    if args.region:
+    if local:
+        try:
+            region = local_region(args.region)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+    elif args.region:
         region = args.region
-    elif local:
-        region = LOCAL_REGION
     else:
         region = os.environ.get(env.ENV_AWS_REGION) or os.environ.get(env.ENV_AWS_DEFAULT_REGION) or ""
         if not region:
@@ -72,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.unsigned:
         if local:
             access_key, secret_key = local_caller_keys()
+            token = local_session_token()
         else:
             import botocore.session
 

@@ -42,9 +42,10 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from local_platform.http_server import HttpRequest, HttpResponse, LoopbackServer
 
 ADMIN = "Admin"
 VIEWER = "Viewer"
@@ -88,46 +89,30 @@ class FakeGrafana:
         self._faults: list[_Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> FakeGrafana:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, body = fake._dispatch(self.command, self.path, self.headers.get("Authorization"), raw)
-                payload = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(
+            self._handle, name="fake-grafana", methods=("GET", "POST", "PUT", "DELETE")
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        assert self._server is not None
+        self._server.stop()
 
     @property
     def url(self) -> str:
         assert self._server is not None, "use FakeGrafana as a context manager"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        status, body = self._dispatch(
+            request.method, request.target, request.header("Authorization"), request.body
+        )
+        payload = json.dumps(body).encode() if body is not None else b""
+        return HttpResponse(status, (("Content-Type", "application/json; charset=UTF-8"),), payload)
 
     # --- test controls -------------------------------------------------------------------------
     def fail_next(

@@ -9,9 +9,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -190,41 +193,40 @@ def test_metrics_reach_cloudwatch(local_stack: LocalStack) -> None:
     assert (m.NAMESPACE, m.OBJECTS_LISTED) in present
 
 
-def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
-    # The CLI, in a separate process, as a user would run it.
-    # An exported AWS_REGION (for a deployed API) must not change how the local gateway is signed for.
-    environ = {**os.environ, "AWS_REGION": "us-east-1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=2", "--endpoint", local_stack.url],
+def _obsctl_call(stack: LocalStack, *args: str, region: str | None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    if region is not None:
+        environ["AWS_DEFAULT_REGION"] = region
+    return subprocess.run(
+        [sys.executable, "-m", "obsctl", "call", *args, "--endpoint", stack.url],
         env=environ,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_obsctl_call_against_the_gateway(local_stack: LocalStack) -> None:
+    # The CLI, in a separate process, as a user would run it, with the gateway's region in its
+    # environment (the one rule: --region, else AWS_REGION, else AWS_DEFAULT_REGION, else eu-west-1)
+    result = _obsctl_call(local_stack, "GET", "/objects?limit=2", region=local_stack.names.region)
     assert result.returncode == 0, result.stderr
     status, _, body = result.stdout.partition("\n")
     assert status == "HTTP 200"
     assert json.loads(body)["count"] == 2
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "obsctl",
-            "call",
-            "GET",
-            "/objects",
-            "--unsigned",
-            "--endpoint",
-            local_stack.url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = _obsctl_call(local_stack, "GET", "/objects", "--unsigned", region=local_stack.names.region)
     assert refused.returncode == 1
     assert refused.stdout.startswith("HTTP 403")
+    # Another region in the environment signs for that region, which this gateway refuses
+    other = "ap-south-1" if local_stack.names.region != "ap-south-1" else "us-east-2"
+    elsewhere = _obsctl_call(local_stack, "GET", "/objects", region=other)
+    assert elsewhere.stdout.startswith("HTTP 403") and sigv4.MSG_BAD_REGION in elsewhere.stdout
+    # and --region wins over the environment
+    explicit = _obsctl_call(
+        local_stack, "GET", "/objects", "--region", local_stack.names.region, region=other
+    )
+    assert explicit.stdout.startswith("HTTP 200"), explicit.stdout
 
 
 def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
@@ -241,3 +243,84 @@ def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
     assert documents["s3"]["parent_id"] == documents["## handler"]["id"]
     assert documents["s3"]["namespace"] == "aws"
     assert local_stack.xray.rejected == 0
+
+
+@contextmanager
+def _serving(*args: str, environ: dict[str, str]) -> Iterator[list[str]]:
+    """``obsctl serve`` on a free port, as a user runs it: yields its banner, then stops it (SIGTERM)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "obsctl", "serve", "--port", "0", *args],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Ctrl-C"):
+                break
+        assert lines and lines[-1].startswith("Ctrl-C"), process.stderr.read() if process.stderr else ""
+        yield lines
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _environ(**changes: str) -> dict[str, str]:
+    kept = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_REGION", "AWS_DEFAULT_REGION", "OBSCTL_"))
+    }
+    return {**kept, **changes}
+
+
+def test_serve_takes_the_region_from_the_flag_or_the_environment() -> None:
+    with _serving(environ=_environ(AWS_DEFAULT_REGION="ap-southeast-2")) as lines:
+        assert lines[0].split()[:2] == ["region", "ap-southeast-2"]
+    with _serving("--region", "us-west-2", environ=_environ(AWS_REGION="eu-central-1")) as lines:
+        assert lines[0].split()[:2] == ["region", "us-west-2"]
+        assert any("--region us-west-2" in line for line in lines)
+    bad = subprocess.run(
+        [sys.executable, "-m", "obsctl", "serve", "--port", "0", "--region", "Europe"],
+        env=_environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert "--region is not an AWS region name: 'Europe'" in bad.stderr
+
+
+def test_serve_and_call_with_temporary_credentials() -> None:
+    # Given obsctl serve whose local caller plays STS credentials (key, secret and session token)
+    temporary = _environ(
+        OBSCTL_ACCESS_KEY_ID="ASIALOCALEXAMPLE",
+        OBSCTL_SECRET_ACCESS_KEY="tmp-secret",
+        OBSCTL_SESSION_TOKEN="tok-1",
+    )
+    with _serving(environ=temporary) as lines:
+        url = next(line.split()[1] for line in lines if line.startswith("API"))
+        assert any("with session token" in line for line in lines)
+
+        def call(environ: dict[str, str]) -> str:
+            command = [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=1", "--endpoint", url]
+            done = subprocess.run(
+                command, env=environ, capture_output=True, text=True, timeout=60, check=False
+            )
+            return done.stdout
+
+        # Then obsctl call with the same environment signs with the token and is let in
+        assert call(temporary).startswith("HTTP 200")
+        # and the key without its token, or with another one, is refused as AWS refuses it
+        without = {k: v for k, v in temporary.items() if k != "OBSCTL_SESSION_TOKEN"}
+        assert sigv4.MSG_INVALID_TOKEN in call(without)
+        assert sigv4.MSG_INVALID_TOKEN in call({**temporary, "OBSCTL_SESSION_TOKEN": "tok-2"})
