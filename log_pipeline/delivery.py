@@ -36,6 +36,8 @@ from signals.config import ENV_BULK_MAX_BYTES
 
 MIN_REQUEST_S = 0.05
 """Below this much time left, another request cannot finish: stop and dead-letter."""
+MAX_BAD_RESPONSES = 2
+"""Resends of a document after responses that did not account for it (item count mismatch)."""
 
 _RETRYABLE_ERROR_TYPES = frozenset(
     {
@@ -158,18 +160,10 @@ class Deliverer:
         self._sleep = sleep
         self._jitter = jitter
 
-    def deliver(self, actions: Sequence[Action], deadline: float) -> DeliveryResult:
-        """Send ``actions``; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP trouble."""
-        result = DeliveryResult()
-        chunks = chunk_actions(actions, self._limits.max_bytes, self._limits.max_docs)
-        transient, fixed = self._send_round(chunks, deadline, result)
-        self._retry(transient, fixed, deadline, result)
-        return result
-
-    def deliver_batch(self, batch: Batch, deadline: float) -> DeliveryResult:
-        """``deliver`` for a built batch: its bodies go as they are (built with this deliverer's
-        limits), and ``Action`` objects are only built for the documents of a body that was not
-        wholly indexed at the first send."""
+    def deliver(self, batch: Batch, deadline: float) -> DeliveryResult:
+        """Send every body of ``batch`` (built as reached; made with this deliverer's limits) and
+        resend what can succeed; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP
+        trouble. ``Action`` objects are only made for the documents of a body not wholly indexed."""
         result = DeliveryResult()
         chunks = (_Span(batch, body, start, stop) for body, start, stop in batch.bodies())
         transient, fixed = self._send_round(chunks, deadline, result)
@@ -189,12 +183,12 @@ class Deliverer:
             if transient:
                 attempt += 1
                 cap = min(self._limits.backoff_cap_s, self._limits.backoff_base_s * 2**attempt)
-                delay = self._jitter() * cap
-                if self._clock() + delay + MIN_REQUEST_S >= deadline:
+                room = deadline - self._clock() - MIN_REQUEST_S
+                if room <= 0:
                     result.retried -= len(pending)
                     self._give_up(pending, f"deadline reached after {attempt} attempt(s)", result)
                     return
-                self._sleep(delay)
+                self._sleep(min(self._jitter() * cap, room))  # a delay that does not fit: wait less
             chunks = chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs)
             transient, fixed = self._send_round(chunks, deadline, result)
 
@@ -300,8 +294,15 @@ class Deliverer:
             return
         items = response.body.get("items") if response.body is not None else None
         if not isinstance(items, list) or len(items) != len(chunk):
-            _mark(chunk, f"HTTP {status}: bulk response without one item per document")
-            transient.extend(chunk)
+            # Which documents were indexed is unknown: resent a few times, then dead-lettered.
+            reason = f"HTTP {status}: bulk response without one item per document"
+            for action in chunk:
+                action.bad_responses += 1
+                action.last_error = reason
+                if action.bad_responses > MAX_BAD_RESPONSES:
+                    result.failed.append(Failure(action, f"{reason}, {action.bad_responses} times"))
+                else:
+                    transient.append(action)
             return
         assert response.body is not None
         for action, item in zip(chunk, items, strict=True):

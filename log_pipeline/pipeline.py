@@ -19,7 +19,7 @@ from typing import Any
 from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DeadLetterStore, S3DeadLetters, batch_record, malformed_record
 from log_pipeline.delivery import Deliverer, DeliveryLimits
-from log_pipeline.documents import build_batch
+from log_pipeline.documents import Batch
 from log_pipeline.observability import InvocationStats, emit
 from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, decode_event
 from log_pipeline.transport import Transport
@@ -121,24 +121,18 @@ class Shipper:
         """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``."""
         stats = stats or InvocationStats()
         stats.log_group = payload["logGroup"]
-        batch = build_batch(
+        batch = Batch(
             payload,
             region=self.config.region,
             ship_emf=self.config.ship_emf,
             use_document_id=self.config.use_document_id,
             max_bytes=self.config.bulk_max_bytes,
             max_docs=self.config.bulk_max_docs,
-            keep_documents=False,
-            lazy=True,
             buffer=self._buffer,
         )
-        # Lazy: each body is built when delivery reaches it (sent and freed before the next).
-        try:
-            result = self._deliverer.deliver_batch(batch, deadline)
-        finally:
-            batch.close()  # a no-op once every body was built (the normal case)
+        result = self._deliverer.deliver(batch, deadline)
         stats.events_received += batch.events_received
-        stats.emf_skipped += batch.emf_skipped  # final now that every body was built
+        stats.emf_skipped += batch.emf_skipped  # final: delivery reads every event
         stats.docs_indexed += result.indexed
         stats.docs_retried += result.retried
         stats.bulk_requests += result.bulk_requests
@@ -147,9 +141,10 @@ class Shipper:
         if payload["logEvents"]:
             oldest = min(map(itemgetter("timestamp"), payload["logEvents"]))
             stats.max_ingest_lag_ms = max(stats.max_ingest_lag_ms, int(time.time() * 1000) - oldest)
-        if result.failed:
+        failures = [(dict(event), reason) for event, reason in batch.unencodable]
+        failures += [(dict(failure.action.event), failure.reason) for failure in result.failed]
+        if failures:
             source = {key: value for key, value in payload.items() if key != "logEvents"}
-            failures = [(dict(failure.action.event), failure.reason) for failure in result.failed]
             stats.docs_dead_lettered += len(failures)
             stats.dead_letter = self._dead_letter(
                 batch_record(source, failures, request_id), f"{len(failures)} document(s) not indexed"

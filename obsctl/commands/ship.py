@@ -111,8 +111,11 @@ def _transform(args: argparse.Namespace) -> int:
     batch = build_batch(
         payload, region=args.doc_region, ship_emf=args.ship_emf, use_document_id=args.use_document_id
     )
+    actions = batch.actions
+    for event, reason in batch.unencodable:
+        print(f"event {event['id']} set aside (it would be dead-lettered): {reason}", file=sys.stderr)
     try:
-        _write_documents(batch.actions, args.with_index)
+        _write_documents(actions, args.with_index)
     except BrokenPipeError:  # a closed reader (| head) is not an error
         import os
 
@@ -121,7 +124,7 @@ def _transform(args: argparse.Namespace) -> int:
 
 
 def _write_documents(actions: Any, with_index: bool) -> None:
-    import orjson
+    from log_pipeline.encoding import dumps
 
     out = sys.stdout.buffer
     for action in actions:
@@ -129,9 +132,9 @@ def _write_documents(actions: Any, with_index: bool) -> None:
             line: dict[str, Any] = {"_index": action.index, "_source": action.doc}
             if action.doc_id is not None:
                 line["_id"] = action.doc_id
-            out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+            out.write(dumps(line, newline=True))
         else:
-            out.write(orjson.dumps(action.doc, option=orjson.OPT_APPEND_NEWLINE))
+            out.write(dumps(action.doc, newline=True))
     out.flush()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -19,11 +18,8 @@ from lp_helpers import FakeContext, FakeTime, dead_letter_records, make_payload
 
 from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DeadLetterWriteError, S3DeadLetters
-from log_pipeline.delivery import Deliverer, DeliveryLimits
-from log_pipeline.documents import build_batch
 from log_pipeline.pipeline import DeliveryIncomplete, Shipper
 from log_pipeline.subscription import Payload, encode_payload
-from log_pipeline.transport import Transport
 from signals.logs import SHIPPER_DEAD_LETTER_MESSAGE
 
 RETRYABLE_ITEM = {
@@ -225,19 +221,30 @@ def test_a_document_above_the_bulk_limit_is_dead_lettered_unsent(scripted_bulk, 
     assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (11, 1)
 
 
-def test_resent_documents_above_the_bulk_limit_are_not_sent(scripted_bulk):
+def test_resent_documents_above_the_bulk_limit_are_not_sent(scripted_bulk, dead_letter_bucket):
+    # Given: a document that grows past the bulk limit when a mapping fix moves a field into
+    # ``unmapped`` (a JSON string: every escaped quote is escaped again)
     limit = 2048
-    batch = build_batch(make_payload(4), max_bytes=limit)
-    actions = batch.actions
-    actions[1].doc["message"] = "z" * 4000  # grown after the batch was built (as a mapping fix can)
-    actions[1].invalidate()
-    deliverer = Deliverer(Transport(scripted_bulk.url), DeliveryLimits(max_bytes=limit, max_docs=100))
+    payload = make_payload(4)
+    grown = payload["logEvents"][1]
+    grown["message"] = json.dumps({"level": "INFO", "message": "m", "correlation_id": {"q": '"' * 500}})
 
-    result = deliverer.deliver(actions, time.monotonic() + 10)
+    def item_status(_position: int, source: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        if source["aws.cloudwatch.event_id"] == grown["id"] and "correlation.id" in source:
+            error = {"type": "mapper_parsing_exception", "reason": "failed to parse field [correlation.id]"}
+            return 400, error
+        return 201, None
 
-    assert result.indexed == 3
-    ((failure),) = result.failed
-    assert failure.action is actions[1] and f"limit of {limit} bytes" in failure.reason
+    scripted_bulk.script = lambda r: Reply(item_status=item_status)
+    shipper, _ = make_shipper(scripted_bulk.url, dead_letter_bucket, bulk_max_bytes=limit)
+
+    # When
+    summary = shipper.handle(encode_payload(payload), FakeContext())
+
+    # Then: the grown document is dead-lettered unsent, the others indexed
+    assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (3, 1)
+    dead = assert_accounted(payload, scripted_bulk, dead_letter_records(*dead_letter_bucket[:2]))
+    assert f"limit of {limit} bytes" in dead[grown["id"]]
     assert max(r.body_bytes for r in scripted_bulk.requests) <= limit
 
 
