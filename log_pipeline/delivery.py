@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import requests
 
 from log_pipeline.documents import Action, Batch
 from log_pipeline.encoding import dumps
-from log_pipeline.transport import BulkResponse, Transport
+from log_pipeline.transport import BulkResponse, Transport, TransportError, TransportTimeout
 from signals import logs as f
 from signals.config import ENV_BULK_MAX_BYTES
 
@@ -229,14 +228,14 @@ class Deliverer:
             timeout = min(self._limits.max_request_timeout_s, remaining)
             try:
                 response = self._transport.post_bulk(body, timeout)
-            except requests.Timeout:
+            except TransportTimeout:
                 actions = _actions_of(chunk)
                 _mark(actions, f"timeout after {timeout:.2f}s")
                 transient.extend(actions)
                 continue
-            except requests.RequestException as exc:
+            except TransportError as exc:
                 actions = _actions_of(chunk)
-                _mark(actions, f"connection error: {type(exc).__name__}")
+                _mark(actions, f"connection error: {exc}")
                 transient.extend(actions)
                 continue
             result.bulk_requests += 1

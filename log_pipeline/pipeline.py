@@ -26,6 +26,8 @@ from log_pipeline.transport import Transport
 
 DEFAULT_BUDGET_S = 60.0
 """Time budget when there is no Lambda context (CLI, replay)."""
+REPORT_MARGIN_S = 0.25
+"""Time kept after the dead-letter write for the summary and EMF lines."""
 
 
 @contextmanager
@@ -98,27 +100,36 @@ class Shipper:
             if context is not None and hasattr(context, "get_remaining_time_in_millis")
             else DEFAULT_BUDGET_S
         )
-        deadline = self._clock() + remaining_s - deadline_reserve(remaining_s)
+        ends_at = self._clock() + remaining_s
+        deadline = ends_at - deadline_reserve(remaining_s)
         stats = InvocationStats()
         with gc_paused():
             try:
                 payload = decode_event(event)
             except MalformedEvent as exc:
                 stats.malformed = True
-                stats.dead_letter = self._dead_letter(malformed_record(event, str(exc), request_id), str(exc))
+                record = malformed_record(event, str(exc), request_id)
+                stats.dead_letter = self._dead_letter(record, str(exc), ends_at)
                 emit(stats, request_id, self._write)
                 return stats.as_dict()
             if payload["messageType"] == CONTROL_MESSAGE:
                 return stats.as_dict()
-            self.ship_payload(payload, deadline, request_id, stats)
+            self.ship_payload(payload, deadline, request_id, stats, ends_at=ends_at)
             del payload
         emit(stats, request_id, self._write)
         return stats.as_dict()
 
     def ship_payload(
-        self, payload: Payload, deadline: float, request_id: str, stats: InvocationStats | None = None
+        self,
+        payload: Payload,
+        deadline: float,
+        request_id: str,
+        stats: InvocationStats | None = None,
+        *,
+        ends_at: float | None = None,
     ) -> InvocationStats:
-        """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``."""
+        """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``
+        (the dead-letter write must be done by ``ends_at``; default: the reserve after ``deadline``)."""
         stats = stats or InvocationStats()
         stats.log_group = payload["logGroup"]
         batch = Batch(
@@ -146,14 +157,19 @@ class Shipper:
         if failures:
             source = {key: value for key, value in payload.items() if key != "logEvents"}
             stats.docs_dead_lettered += len(failures)
+            if ends_at is None:
+                ends_at = deadline + deadline_reserve(deadline - self._clock())
             stats.dead_letter = self._dead_letter(
-                batch_record(source, failures, request_id), f"{len(failures)} document(s) not indexed"
+                batch_record(source, failures, request_id),
+                f"{len(failures)} document(s) not indexed",
+                ends_at,
             )
         return stats
 
-    def _dead_letter(self, record: dict[str, Any], why: str) -> str:
+    def _dead_letter(self, record: dict[str, Any], why: str, ends_at: float) -> str:
         if self.dead_letters is None:
             raise DeliveryIncomplete(
                 f"{why} and no dead-letter store is configured: {record.get('reason', '')}"
             )
-        return self.dead_letters.write(record)
+        # What is left of the invocation, less a moment for the report line.
+        return self.dead_letters.write(record, max(0.1, ends_at - self._clock() - REPORT_MARGIN_S))

@@ -59,7 +59,7 @@ class _Collect:
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
 
-    def write(self, record: dict[str, Any]) -> str:
+    def write(self, record: dict[str, Any], timeout_s: float | None = None) -> str:
         self.records.append(record)
         return f"memory:{len(self.records)}"
 
