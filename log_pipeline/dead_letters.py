@@ -38,9 +38,7 @@ class DeadLetterStore(Protocol):
         ...
 
 
-def batch_record(
-    source: dict[str, Any], failures: list[tuple[dict[str, Any], str]], request_id: str
-) -> dict[str, Any]:
+def batch_record(source: dict[str, Any], failures: list[tuple[Any, str]], request_id: str) -> dict[str, Any]:
     """A record for the events of one batch that were not indexed, each with its reason."""
     return {
         "version": FORMAT_VERSION,
@@ -49,8 +47,15 @@ def batch_record(
         "request_id": request_id,
         "source": source,
         "reason": failures[0][1] if failures else "",
-        "events": [{**event, "reason": reason} for event, reason in failures],
+        "events": [_entry(event, reason) for event, reason in failures],
     }
+
+
+def _entry(event: Any, reason: str) -> dict[str, Any]:
+    """An event as kept: its fields and the reason (an event that is not an object: under ``event``)."""
+    if isinstance(event, dict):
+        return {**event, "reason": reason}
+    return {"event": event, "reason": reason}
 
 
 def malformed_record(event: Any, reason: str, request_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from log_pipeline.dead_letters import DeadLetterStore, S3DeadLetters, batch_reco
 from log_pipeline.delivery import Deliverer, DeliveryLimits
 from log_pipeline.documents import Batch
 from log_pipeline.observability import InvocationStats, emit
-from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, decode_event
+from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, accept_events, decode_event
 from log_pipeline.transport import Transport
 
 DEFAULT_BUDGET_S = 60.0
@@ -132,6 +132,7 @@ class Shipper:
         (the dead-letter write must be done by ``ends_at``; default: the reserve after ``deadline``)."""
         stats = stats or InvocationStats()
         stats.log_group = payload["logGroup"]
+        rejected = accept_events(payload)  # malformed events, or beyond CloudWatch's limits
         batch = Batch(
             payload,
             region=self.config.region,
@@ -142,7 +143,7 @@ class Shipper:
             buffer=self._buffer,
         )
         result = self._deliverer.deliver(batch, deadline)
-        stats.events_received += batch.events_received
+        stats.events_received += batch.events_received + len(rejected)
         stats.emf_skipped += batch.emf_skipped  # final: delivery reads every event
         stats.docs_indexed += result.indexed
         stats.docs_retried += result.retried
@@ -152,7 +153,7 @@ class Shipper:
         if payload["logEvents"]:
             oldest = min(map(itemgetter("timestamp"), payload["logEvents"]))
             stats.max_ingest_lag_ms = max(stats.max_ingest_lag_ms, int(time.time() * 1000) - oldest)
-        failures = [(dict(event), reason) for event, reason in batch.unencodable]
+        failures = [*rejected, *batch.unencodable]
         failures += [(dict(failure.action.event), failure.reason) for failure in result.failed]
         if failures:
             source = {key: value for key, value in payload.items() if key != "logEvents"}

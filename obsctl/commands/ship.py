@@ -103,11 +103,13 @@ def _read_payload(raw: bytes) -> Any:
 
 def _transform(args: argparse.Namespace) -> int:
     from log_pipeline.documents import build_batch
-    from log_pipeline.subscription import CONTROL_MESSAGE
+    from log_pipeline.subscription import CONTROL_MESSAGE, accept_events
 
     payload = _read_payload(sys.stdin.buffer.read())
     if payload["messageType"] == CONTROL_MESSAGE:
         return 0
+    for _event, reason in accept_events(payload):
+        print(f"event set aside (it would be dead-lettered): {reason}", file=sys.stderr)
     batch = build_batch(
         payload, region=args.doc_region, ship_emf=args.ship_emf, use_document_id=args.use_document_id
     )

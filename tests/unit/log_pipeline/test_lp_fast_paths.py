@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -166,10 +167,11 @@ def test_anything_else_is_left_to_the_parsed_body(status, content):
 
 
 def _gzip_outcome(function: Any, data: bytes) -> tuple[str, Any]:
+    """The output, or that it failed (gunzip's errors are zlib's own, not gzip's messages)."""
     try:
         return ("ok", function(data))
-    except Exception as exc:
-        return (type(exc).__name__, str(exc))
+    except (OSError, EOFError, zlib.error):
+        return ("error", None)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ def _gzip_outcome(function: Any, data: bytes) -> tuple[str, Any]:
         b"",
     ],
 )
-def test_gunzip_is_gzip_decompress(data):
+def test_gunzip_is_gzip_decompress_below_its_limit(data):
     assert _gzip_outcome(gunzip, data) == _gzip_outcome(gzip.decompress, data)
 
 
