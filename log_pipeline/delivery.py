@@ -385,10 +385,11 @@ def _is_retryable(status: int, error: dict[str, Any] | None) -> bool:
 
 
 def _is_mapping_error(error: dict[str, Any] | None) -> bool:
+    """A value the mapping cannot take (wrong type, or a keyword term over 32,766 bytes)."""
     if error is None:
         return False
     kind = str(error.get("type", ""))
-    return any(marker in kind for marker in _MAPPING_ERROR_MARKERS)
+    return any(marker in kind for marker in _MAPPING_ERROR_MARKERS) or "immense term" in _reasons(error)
 
 
 def _error_text(status: int, error: dict[str, Any] | None) -> str:

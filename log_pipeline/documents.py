@@ -27,9 +27,10 @@ from signals import logs as f
 _LAMBDA_LOG_GROUP_PREFIX = "/aws/lambda/"
 SHIPPER_ERROR_LABEL = "shipper_error"
 """``labels.shipper_error``: why a line is kept as text instead of its parsed fields."""
-LABEL_TEXT_MAX_CHARS = 8_191
-"""Longest string kept in ``labels`` (a keyword term: at most 32,766 UTF-8 bytes, 4 per character);
-longer keys and values are cut there and kept whole in ``unmapped`` (text, searchable)."""
+LABEL_TERM_MAX_CHARS = 8_000
+"""Longest ``labels`` path plus value (a ``flat_object`` indexes each leaf's value and its
+``path=value`` as keyword terms, at most 32,766 UTF-8 bytes: 4 bytes a character at worst). Longer
+values are cut there (keys too long are dropped) and the whole labels kept in ``unmapped`` (text)."""
 _MILLIS = tuple(f".{n:03d}Z" for n in range(1000))
 
 
@@ -118,7 +119,7 @@ class Documents:
                 source = dumps(doc, newline=True)
             except EncodeError as again:
                 raise Unencodable(f"event could not be encoded as JSON: {again}") from None
-        if len(source) > LABEL_TEXT_MAX_CHARS and _cap_labels(doc):
+        if len(source) > LABEL_TERM_MAX_CHARS and _cap_labels(doc):
             source = dumps(doc, newline=True)
         return Action(index, doc, event, doc_id, line=action_line(index, doc_id) + source)
 
@@ -145,12 +146,12 @@ def _as_text(message: str, reason: str) -> dict[str, Any]:
 
 
 def _cap_labels(doc: dict[str, Any]) -> bool:
-    """Cut ``labels`` keys and strings longer than a keyword term may be; keep the whole labels in
-    ``unmapped`` (text). Returns whether anything was cut."""
+    """Cut ``labels`` to what OpenSearch can index as terms; keep the whole labels in ``unmapped``
+    (text). Returns whether anything was cut."""
     labels = doc.get(f.EXTRA)
     if not isinstance(labels, dict):
         return False
-    capped, cut = _capped(labels)
+    capped, cut = _capped(labels, 0)
     if not cut:
         return False
     doc[f.EXTRA] = capped
@@ -158,20 +159,23 @@ def _cap_labels(doc: dict[str, Any]) -> bool:
     return True
 
 
-def _capped(value: Any) -> tuple[Any, bool]:
+def _capped(value: Any, path_chars: int) -> tuple[Any, bool]:
+    """``value`` with every path-plus-value within ``LABEL_TERM_MAX_CHARS``; whether it was cut."""
     if isinstance(value, str):
-        return (value[:LABEL_TEXT_MAX_CHARS], True) if len(value) > LABEL_TEXT_MAX_CHARS else (value, False)
+        room = max(0, LABEL_TERM_MAX_CHARS - path_chars)
+        return (value[:room], True) if len(value) > room else (value, False)
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         cut = False
         for key, item in value.items():
-            new_key, key_cut = _capped(key)
-            new_item, item_cut = _capped(item)
-            out[new_key] = new_item
-            cut = cut or key_cut or item_cut
+            if path_chars + len(key) + 1 >= LABEL_TERM_MAX_CHARS:
+                cut = True  # the path alone is too long to be a term: the key is dropped
+                continue
+            out[key], item_cut = _capped(item, path_chars + len(key) + 1)
+            cut = cut or item_cut
         return out, cut
     if isinstance(value, list):
-        items = [_capped(item) for item in value]
+        items = [_capped(item, path_chars) for item in value]
         return [item for item, _cut in items], any(cut for _item, cut in items)
     return value, False
 

@@ -242,3 +242,47 @@ def test_a_dead_letter_endpoint_that_never_answers_is_bounded_by_the_budget(monk
         elapsed = time.monotonic() - started
     assert elapsed < 10.0, f"took {elapsed:.1f}s on a 10s budget"
     assert s3.requests >= 1
+
+
+def _deep(depth: int, opener: str = '{"a":', closer: str = "}") -> str:
+    return opener * depth + "1" + closer * depth
+
+
+HOSTILE_LINES = [
+    '{"level":"INFO","message":"body","body":' + _deep(200) + "}",
+    '{"level":"INFO","message":"body","body":' + _deep(254) + "}",
+    '{"level":"INFO","message":"body","body":' + _deep(255) + "}",
+    '{"level":"INFO","message":"body","body":' + _deep(1_000) + "}",
+    '{"level":"INFO","message":' + _deep(900, "[", "]") + "}",
+    '{"level":"INFO","message":"big","function_memory_size":"99999999999999999999999","n":123456789012345678901234}',
+    '{"function_request_id":"a","requestId":"b","level":"INFO","level":{"x":1},"status":1,"status":"x"}',
+    '{"message":"\\ud800 lone surrogate"}',
+    '{"level":"INFO","message":"long","blob":"' + "é" * 20_000 + '"}',
+    '{"type":"platform.report","record":{"requestId":"r","metrics":' + _deep(300) + "}}",
+]
+
+
+def test_hostile_lines_are_indexed_by_the_real_node_in_one_attempt(node, tmp_path):
+    # Given: lines a remote caller can make a function log, between ordinary ones
+    tag = uuid.uuid4().hex[:12]
+    payload = payload_of(len(HOSTILE_LINES) * 2)
+    for position, line in enumerate(HOSTILE_LINES):
+        payload["logEvents"][position * 2 + 1]["message"] = line
+    shipper = shipper_for(node, tmp_path)
+
+    # When: invoked as Lambda invokes (again after an exception, three attempts)
+    attempts = 0
+    summary = None
+    while summary is None and attempts < 3:
+        attempts += 1
+        try:
+            summary = shipper.handle(encode_payload(payload), Budget(30.0))
+        except Exception:  # noqa: S112 - Lambda retries on any error
+            continue
+
+    # Then: one attempt; every event indexed exactly once or dead-lettered with its reason
+    assert attempts == 1 and summary is not None, tag
+    dead = dead_reasons(tmp_path)
+    assert all(dead.values())
+    assert summary["docs_indexed"] + len(dead) == len(payload["logEvents"])
+    assert copies_in_node(node, payload) == summary["docs_indexed"]

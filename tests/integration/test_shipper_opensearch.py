@@ -416,3 +416,37 @@ def test_any_json_line_is_indexed_by_the_real_node(node, lines):
     summary = _ship(node, payload)
     assert summary["docs_dead_lettered"] == 0
     assert summary["docs_indexed"] == len(lines)
+
+
+def _line_event(tag: str, i: int, line: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"{tag}t{i}", "timestamp": int(time.time() * 1000), "message": json.dumps(line)}
+
+
+def test_label_values_above_the_term_limit_are_searchable_and_kept_whole(node):
+    # Given: labels OpenSearch cannot index as keyword terms (over 32,766 UTF-8 bytes, in a value,
+    # a key, a nested path)
+    payload = _fresh("cloudwatch_access_logs.json")
+    tag = payload["_tag"]
+    value = "😀" * 9_000  # 36,000 bytes
+    lines = [
+        {"level": "INFO", "message": "long value", "blob": value, "short": "kept"},
+        {"level": "INFO", "message": "long key", "k" * 9_000: "v"},
+        {"level": "INFO", "message": "long path", "a" * 5_000: {"b" * 3_000: "é" * 5_000}},
+    ]
+    payload["logEvents"] = [_line_event(tag, i, line) for i, line in enumerate(lines)]
+
+    # When
+    summary = _ship(node, payload)
+
+    # Then: indexed (not dead-lettered), searchable by label, the whole text in `unmapped`
+    assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (3, 0)
+    docs = {d[f.CW_EVENT_ID]: d for d in _search(node, {"prefix": {f.CW_EVENT_ID: f"{tag}t"}})}
+    assert len(docs) == 3
+    first = docs[f"{tag}t0"]
+    assert json.loads(first[f.UNMAPPED]) == {f.EXTRA: {"blob": value, "short": "kept"}}
+    assert value.startswith(first[f.EXTRA]["blob"]) and first[f.EXTRA]["short"] == "kept"
+    found = _search(
+        node, {"bool": {"filter": [{"term": {"labels.short": "kept"}}, {"prefix": {f.CW_EVENT_ID: tag}}]}}
+    )
+    assert [d[f.CW_EVENT_ID] for d in found] == [f"{tag}t0"]
+    assert json.loads(docs[f"{tag}t1"][f.UNMAPPED]) == {f.EXTRA: {"k" * 9_000: "v"}}
