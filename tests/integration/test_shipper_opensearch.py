@@ -428,7 +428,7 @@ def test_label_values_above_the_term_limit_are_searchable_and_kept_whole(node):
     payload = _fresh("cloudwatch_access_logs.json")
     tag = payload["_tag"]
     value = "😀" * 9_000  # 36,000 bytes
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"level": "INFO", "message": "long value", "blob": value, "short": "kept"},
         {"level": "INFO", "message": "long key", "k" * 9_000: "v"},
         {"level": "INFO", "message": "long path", "a" * 5_000: {"b" * 3_000: "é" * 5_000}},
