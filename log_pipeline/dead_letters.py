@@ -38,14 +38,20 @@ class DeadLetterStore(Protocol):
         ...
 
 
-def batch_record(source: dict[str, Any], failures: list[tuple[Any, str]], request_id: str) -> dict[str, Any]:
-    """A record for the events of one batch that were not indexed, each with its reason."""
+def batch_record(
+    source: dict[str, Any], failures: list[tuple[Any, str]], request_id: str, *, document_ids: bool = False
+) -> dict[str, Any]:
+    """A record for the events of one batch that were not indexed, each with its reason.
+
+    ``document_ids``: the shipper sent event ids as ``_id`` (replay does the same, so a repeat
+    overwrites instead of duplicating)."""
     return {
         "version": FORMAT_VERSION,
         "kind": KIND_BATCH,
         "written_at_ms": int(time.time() * 1000),
         "request_id": request_id,
         "source": source,
+        "document_ids": document_ids,
         "reason": failures[0][1] if failures else "",
         "events": [_entry(event, reason) for event, reason in failures],
     }
@@ -194,8 +200,23 @@ class DirectoryDeadLetters:
         return str(path)
 
 
-def read_records(source: str, s3_client: Any | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every dead-letter record under ``s3://bucket/prefix`` or a local directory, oldest name first."""
+def is_on_failure_record(record: Any) -> bool:
+    """Lambda's on-failure destination record (asynchronous invocation): the original event is in
+    ``requestPayload``, with ``requestContext``, ``responseContext`` and ``responsePayload``."""
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("requestContext"), dict)
+        and "requestPayload" in record
+    )
+
+
+def read_records(
+    source: str, s3_client: Any | None = None, skipped: list[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every dead-letter record under ``s3://bucket/prefix`` or a local directory, oldest name first:
+    the shipper's own records and Lambda's on-failure destination records. An object that is
+    neither is reported in ``skipped`` (one message each) and passed over; without ``skipped``
+    it raises ``ValueError``."""
     if source.startswith("s3://"):
         bucket, _, prefix = source[len("s3://") :].partition("/")
         if not bucket:
@@ -205,21 +226,34 @@ def read_records(source: str, s3_client: Any | None = None) -> Iterator[tuple[st
         paginator = s3_client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
+                location = f"s3://{bucket}/{item['Key']}"
                 body = s3_client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-                yield f"s3://{bucket}/{item['Key']}", _decode(body, item["Key"])
+                record = _decode(body, location, skipped)
+                if record is not None:
+                    yield location, record
         return
     root = Path(source)
     if not root.is_dir():
         raise ValueError(f"{source!r} is neither an s3:// URI nor a directory")
     for path in sorted(root.rglob("*.json")):
-        yield str(path), _decode(path.read_bytes(), str(path))
+        record = _decode(path.read_bytes(), str(path), skipped)
+        if record is not None:
+            yield str(path), record
 
 
-def _decode(body: bytes, where: str) -> dict[str, Any]:
+def _decode(body: bytes, where: str, skipped: list[str] | None) -> dict[str, Any] | None:
     try:
         record = orjson.loads(body)
+        problem = ""
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"{where} is not a dead-letter record: {exc}") from None
-    if not isinstance(record, dict) or record.get("kind") not in (KIND_BATCH, KIND_MALFORMED):
-        raise ValueError(f"{where} is not a dead-letter record")
+        record, problem = None, f"{where} is not a dead-letter record: {exc}"
+    ours = isinstance(record, dict) and record.get("kind") in (KIND_BATCH, KIND_MALFORMED)
+    if record is not None and not ours and not is_on_failure_record(record):
+        record, problem = None, f"{where} is not a dead-letter record"
+    if record is None:
+        if skipped is None:
+            raise ValueError(problem)
+        skipped.append(problem + "; skipped")
+        return None
+    assert isinstance(record, dict)
     return record

@@ -127,17 +127,19 @@ class Shipper:
         stats: InvocationStats | None = None,
         *,
         ends_at: float | None = None,
+        use_document_id: bool | None = None,
     ) -> InvocationStats:
         """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``
         (the dead-letter write must be done by ``ends_at``; default: the reserve after ``deadline``)."""
         stats = stats or InvocationStats()
         stats.log_group = payload["logGroup"]
         rejected = accept_events(payload)  # malformed events, or beyond CloudWatch's limits
+        with_ids = self.config.use_document_id if use_document_id is None else use_document_id
         batch = Batch(
             payload,
             region=self.config.region,
             ship_emf=self.config.ship_emf,
-            use_document_id=self.config.use_document_id,
+            use_document_id=with_ids,
             max_bytes=self.config.bulk_max_bytes,
             max_docs=self.config.bulk_max_docs,
             buffer=self._buffer,
@@ -161,7 +163,7 @@ class Shipper:
             if ends_at is None:
                 ends_at = deadline + deadline_reserve(deadline - self._clock())
             stats.dead_letter = self._dead_letter(
-                batch_record(source, failures, request_id),
+                batch_record(source, failures, request_id, document_ids=with_ids),
                 f"{len(failures)} document(s) not indexed",
                 ends_at,
             )

@@ -56,10 +56,14 @@ def register(sub: Any) -> None:
     replay = commands.add_parser(
         "replay",
         help="Send dead letters again from s3://bucket/prefix or a local directory",
-        description="Read dead-letter records from s3://bucket/prefix or a directory and ship their events "
-        "again. A record whose events fail again is replaced by a record of just those events (same "
-        "location), so replaying again never duplicates them. Prints a JSON report; exit 1 if some "
-        "events failed again.",
+        description="Read dead-letter records (the shipper's own, and Lambda's on-failure destination "
+        "records) from s3://bucket/prefix or a directory and ship their events again. Each record is "
+        "rewritten in place with only the events still not indexed, so an event indexed by a replay is "
+        "never sent again (a record left empty is removed by --delete). Records written with "
+        "USE_DOCUMENT_ID=true are replayed with the same document ids (a repeat overwrites). Without ids, "
+        "an event whose request timed out after OpenSearch indexed it can still appear twice (collapse on "
+        "aws.cloudwatch.event_id). Objects that are not records are skipped with a message. Prints a "
+        "JSON report; exit 1 if some events failed again.",
     )
     replay.add_argument("source", help="s3://bucket/prefix or a directory of dead-letter records")
     _add_endpoint_options(replay)
@@ -69,6 +73,12 @@ def register(sub: Any) -> None:
     )
     replay.add_argument(
         "--delete", action="store_true", help="delete each record once all its events indexed"
+    )
+    replay.add_argument(
+        "--use-document-id",
+        action="store_true",
+        default=None,
+        help="send event ids as _id for every record (default: as each record was written)",
     )
     replay.set_defaults(func=_replay)
 
@@ -201,10 +211,13 @@ def _replay(args: argparse.Namespace) -> int:
     elif not Path(args.source).is_dir():
         raise CliError(f"{args.source} is neither an s3:// URI nor a directory")
     shipper = _shipper(args)
+    skipped: list[str] = []
     try:
-        records = list(read_records(args.source, s3))
+        records = list(read_records(args.source, s3, skipped))
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    for message in skipped:
+        print(message, file=sys.stderr)
     # What fails again replaces its record in place (S3: same bucket and key, SSE-KMS).
     store: DirectoryDeadLetters | S3DeadLetters
     if s3 is None:
@@ -212,7 +225,8 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         bucket, _, prefix = args.source[len("s3://") :].partition("/")
         store = S3DeadLetters(s3, bucket, args.kms_key_id, prefix)
-    report = replay(records, shipper, requeue=store.replace)
+    report = replay(records, shipper, requeue=store.replace, use_document_id=args.use_document_id)
+    report.skipped = skipped
     if args.delete:
         for location in report.replayed:
             if location.startswith("s3://"):

@@ -209,6 +209,7 @@ def test_dead_letters_replay_into_the_node(node, tmp_path):
         "failed": 0,
         "replayed": [],
         "errors": [],
+        "skipped": [],
     }
     assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
 
@@ -450,3 +451,31 @@ def test_label_values_above_the_term_limit_are_searchable_and_kept_whole(node):
     )
     assert [d[f.CW_EVENT_ID] for d in found] == [f"{tag}t0"]
     assert json.loads(docs[f"{tag}t1"][f.UNMAPPED]) == {f.EXTRA: {"k" * 9_000: "v"}}
+
+
+def test_cli_replay_twice_without_delete_indexes_each_event_once(node, tmp_path):
+    # Given: a batch record and Lambda's on-failure record of another batch, side by side
+    first, second = _fresh("cloudwatch_access_logs.json"), _fresh("cloudwatch_access_logs.json")
+    clean = [{k: v for k, v in p.items() if k != "_tag"} for p in (first, second)]
+    source = {k: v for k, v in clean[0].items() if k != "logEvents"}
+    DirectoryDeadLetters(tmp_path).write(
+        batch_record(source, [(e, "HTTP 503") for e in clean[0]["logEvents"]], "r")
+    )
+    on_failure = {
+        "version": "1.0",
+        "timestamp": "2026-12-02T18:16:05.568Z",
+        "requestContext": {"requestId": "r", "functionArn": "arn", "condition": "RetriesExhausted"},
+        "requestPayload": encode_payload(clean[1]),
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom"},
+    }
+    (tmp_path / "on-failure.json").write_text(json.dumps(on_failure))
+
+    # When: replayed twice, without --delete
+    for _ in range(2):
+        replayed = _obsctl("ship", "replay", str(tmp_path), "--endpoint", node)
+        assert replayed.returncode == 0, replayed.stderr
+
+    # Then: each API request's access-log line is in the node once
+    for payload in (first, second):
+        assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1

@@ -200,7 +200,11 @@ def test_gunzip_is_gzip_decompress_on_damaged_streams(content, flip, second_memb
         data[flip // 8] ^= 1 << (flip % 8)
     if second_member:
         data += gzip.compress(b"more")
-    assert _gzip_outcome(gunzip, bytes(data)) == _gzip_outcome(gzip.decompress, bytes(data))
+    ours, theirs = _gzip_outcome(gunzip, bytes(data)), _gzip_outcome(gzip.decompress, bytes(data))
+    # zlib refuses a header with reserved flag bits set (RFC 1952 says a decoder must); Python's
+    # gzip module ignores them. Otherwise the same: never a different output.
+    reserved_flags = len(data) > 3 and data[3] & 0xE0
+    assert ours == theirs or (reserved_flags and ours == ("error", None))
 
 
 def test_a_buffer_still_viewed_by_an_abandoned_batch_does_not_break_the_next_one():
