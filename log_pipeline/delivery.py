@@ -187,7 +187,8 @@ class Deliverer:
                     result.retried -= len(pending)
                     self._give_up(pending, f"deadline reached after {attempt} attempt(s)", result)
                     return
-                self._sleep(min(self._jitter() * cap, room))  # a delay that does not fit: wait less
+                # A delay that does not fit waits less: half the time left, the rest for the resend.
+                self._sleep(min(self._jitter() * cap, room / 2))
             chunks = chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs)
             transient, fixed = self._send_round(chunks, deadline, result)
 

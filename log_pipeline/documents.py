@@ -155,7 +155,10 @@ def _cap_labels(doc: dict[str, Any]) -> bool:
     if not cut:
         return False
     doc[f.EXTRA] = capped
-    doc[f.UNMAPPED] = dumps({f.EXTRA: labels}, sort_keys=True).decode()
+    kept: dict[str, Any] = {f.EXTRA: labels}
+    if isinstance(doc.get(f.UNMAPPED), str):  # what parsing kept there (never from log text alone)
+        kept = {**orjson.loads(doc[f.UNMAPPED]), **kept}
+    doc[f.UNMAPPED] = dumps(kept, sort_keys=True).decode()
     return True
 
 

@@ -188,7 +188,31 @@ def parse_fields(message: str) -> _Result:
     return (_APPLICATION, {_MESSAGE: message}, False)
 
 
+_LONG_DIGITS = re.compile(r"-?[0-9]{20,}")
+ORIGINAL_KEY = "original"
+"""``unmapped`` key holding a JSON line as it came, when parsing it changed a value."""
+
+
 def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
+    result = _parse_json_shape(raw, obj)
+    if _changed_by_parsing(raw) and result[1].get(_MESSAGE) != raw:
+        result[1][f.UNMAPPED] = dumps({ORIGINAL_KEY: raw}).decode()
+    return result
+
+
+def _changed_by_parsing(raw: str) -> bool:
+    """The line holds an integer JSON cannot carry exactly (orjson reads one beyond 64 bits as a
+    float): its value in the document is not the one written."""
+    return any(_beyond_64_bits(match.group()) for match in _LONG_DIGITS.finditer(raw))
+
+
+def _beyond_64_bits(digits: str) -> bool:
+    if len(digits.lstrip("-")) > 20:  # more digits than 2**64 has (and int() of 4,300+ refuses)
+        return True
+    return not -(2**63) <= int(digits) <= 2**64 - 1
+
+
+def _parse_json_shape(raw: str, obj: dict[str, Any]) -> _Result:
     if "_aws" in obj:
         aws = obj["_aws"]
         if isinstance(aws, dict) and "CloudWatchMetrics" in aws:

@@ -127,3 +127,18 @@ def test_accept_events_keeps_a_batch_within_the_limits_as_it_is():
     assert accept_events(payload) == []
     assert payload["logEvents"] == events
     assert events[0]["timestamp"] == BASE_TS
+
+
+def test_a_line_whose_number_parsing_changes_keeps_its_original_text():
+    from log_pipeline.documents import build_batch
+    from signals import logs as f
+
+    payload = make_payload(2)
+    line = '{"level":"INFO","message":"m","order":123456789012345678901234567890}'
+    payload["logEvents"][1]["message"] = line
+    exact = '{"level":"INFO","message":"m","order":18446744073709551615}'
+    payload["logEvents"][0]["message"] = exact
+    changed, unchanged = build_batch(payload).actions[1], build_batch(payload).actions[0]
+    assert json.loads(changed.doc[f.UNMAPPED]) == {"original": line}
+    assert changed.doc[f.EXTRA]["order"] == 1.2345678901234568e29
+    assert f.UNMAPPED not in unchanged.doc and unchanged.doc[f.EXTRA]["order"] == 2**64 - 1

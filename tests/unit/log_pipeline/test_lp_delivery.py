@@ -318,3 +318,22 @@ def test_document_ids_only_when_configured(scripted_bulk):
     shipper, _ = make_shipper(scripted_bulk.url, None)
     shipper.handle(encode_payload(payload), FakeContext())
     assert all("_id" not in a["index"] for a in scripted_bulk.requests[1].actions)
+
+
+def test_a_backoff_delay_that_does_not_fit_waits_less_instead_of_giving_up(scripted_bulk):
+    # Given: one 429, then success; the random delay drawn (10 s) is longer than the time left (2 s)
+    from log_pipeline.delivery import Deliverer, DeliveryLimits
+    from log_pipeline.documents import build_batch
+    from log_pipeline.transport import Transport
+
+    scripted_bulk.script = lambda r: Reply(status=429) if r.number == 1 else Reply()
+    fake = FakeTime()
+    limits = DeliveryLimits(max_bytes=1 << 20, max_docs=100, backoff_base_s=10.0, backoff_cap_s=10.0)
+    deliverer = Deliverer(
+        Transport(scripted_bulk.url), limits, clock=fake.clock, sleep=fake.sleep, jitter=lambda: 1.0
+    )
+    # When
+    result = deliverer.deliver(build_batch(make_payload(3)), fake.clock() + 2.0)
+    # Then: it waited half the time left and the resend indexed everything
+    assert (result.indexed, result.failed) == (3, [])
+    assert len(fake.sleeps) == 1 and 0.9 < fake.sleeps[0] < 1.0
