@@ -93,12 +93,20 @@ class Documents:
         self._second = -1  # events of a batch share most seconds: format each once
         self._second_text = ""
         self._day = ""
+        self._indices: dict[str, str] = {}
+        self._headers: dict[str, bytes] = {}
 
-    def make(self, event: LogEvent, ship_emf: bool = True) -> Action | None:
-        """The event's document, encoded; None for an EMF line that is not shipped.
+    def make(self, event: LogEvent) -> Action:
+        """The event's document as an ``Action`` (the same bytes ``line`` writes into a body)."""
+        made = self.line(event, ship_emf=True)
+        assert made is not None
+        index, doc, line = made
+        return Action(index, doc, event, event["id"] if self.use_document_id else None, line=line)
 
-        Raises ``Unencodable`` only when not even the event's text can be written.
-        """
+    def line(self, event: LogEvent, ship_emf: bool) -> tuple[str, dict[str, Any], bytes] | None:
+        """The event's index, document and bulk lines (action and source); None for an EMF line
+        that is not shipped. Raises ``Unencodable`` only when not even the event's text can be
+        written."""
         message = event["message"]
         try:
             kind, doc, emf = parse_fields(message)
@@ -108,7 +116,6 @@ class Documents:
         if emf and not ship_emf:
             return None
         index = self._stamp(event, kind, doc)
-        doc_id = event["id"] if self.use_document_id else None
         try:
             source = dumps(doc, newline=True)
         except EncodeError as exc:
@@ -121,7 +128,12 @@ class Documents:
                 raise Unencodable(f"event could not be encoded as JSON: {again}") from None
         if len(source) > LABEL_TERM_MAX_CHARS and _cap_labels(doc):
             source = dumps(doc, newline=True)
-        return Action(index, doc, event, doc_id, line=action_line(index, doc_id) + source)
+        if self.use_document_id:
+            return index, doc, action_line(index, event["id"]) + source
+        header = self._headers.get(index)
+        if header is None:
+            header = self._headers[index] = action_line(index, None)
+        return index, doc, header + source
 
     def _stamp(self, event: LogEvent, kind: str, doc: dict[str, Any]) -> str:
         """Add the keys every document ends with; return its index name."""
@@ -130,14 +142,16 @@ class Documents:
         if second != self._second:
             moment = time.gmtime(second)
             self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", moment)
-            self._day = time.strftime("%Y.%m.%d", moment)
+            day = time.strftime("%Y.%m.%d", moment)
+            if day != self._day:
+                self._day, self._indices = day, {kind: index_name(kind, day) for kind in f.EVENT_KINDS}
         doc[f.TIMESTAMP] = self._second_text + _MILLIS[millis % 1000]
         doc.update(self.common)
         if self.function_name is not None and f.LAMBDA_FUNCTION_NAME not in doc:
             doc[f.LAMBDA_FUNCTION_NAME] = self.function_name  # a name from the line itself wins
         doc[f.CW_EVENT_ID] = event["id"]
         doc[f.EVENT_KIND] = kind
-        return index_name(kind, self._day)
+        return self._indices[kind]
 
 
 def _as_text(message: str, reason: str) -> dict[str, Any]:
@@ -264,19 +278,19 @@ class Batch:
         if self._started:
             raise RuntimeError("a batch's bodies are built once")
         self._started = True
-        writer, events = self._writer, self.events
+        writer, events, documents, ship_emf = self._writer, self.events, self._documents, self._ship_emf
         writer.restart()
         start = 0
         for event in self._incoming:
             try:
-                action = self._documents.make(event, self._ship_emf)
+                made = documents.line(event, ship_emf)
             except Unencodable as exc:
                 self.unencodable.append((event, str(exc)))
                 continue
-            if action is None:
+            if made is None:
                 self.emf_skipped += 1
                 continue
-            line = action.encoded()
+            line = made[2]
             if not writer.has_room(len(line)):
                 with writer.body() as body:
                     yield body, start, start + writer.count
@@ -291,12 +305,7 @@ class Batch:
 
     def actions_between(self, start: int, stop: int) -> list[Action]:
         """``Action`` objects for documents ``start`` to ``stop`` (exclusive) of the bodies built."""
-        actions = []
-        for event in self.events[start:stop]:
-            action = self._documents.make(event)
-            assert action is not None  # an event became a document once, so it does again
-            actions.append(action)
-        return actions
+        return [self._documents.make(event) for event in self.events[start:stop]]
 
     @property
     def complete(self) -> bool:

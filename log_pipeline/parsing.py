@@ -188,7 +188,9 @@ def parse_fields(message: str) -> _Result:
     return (_APPLICATION, {_MESSAGE: message}, False)
 
 
-_LONG_DIGITS = re.compile(r"-?[0-9]{20,}")
+_LONG_INTEGER = re.compile(r"[:\[,]\s*(-?[1-9][0-9]{19,})(?![0-9.eE])")
+"""A JSON integer literal of 20 digits or more (after ``:``, ``[`` or ``,``; JSON integers have no
+leading zeros, so digits inside ids and hex strings rarely look like one)."""
 ORIGINAL_KEY = "original"
 """``unmapped`` key holding a JSON line as it came, when parsing it changed a value."""
 
@@ -203,7 +205,7 @@ def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
 def _changed_by_parsing(raw: str) -> bool:
     """The line holds an integer JSON cannot carry exactly (orjson reads one beyond 64 bits as a
     float): its value in the document is not the one written."""
-    return any(_beyond_64_bits(match.group()) for match in _LONG_DIGITS.finditer(raw))
+    return any(_beyond_64_bits(match.group(1)) for match in _LONG_INTEGER.finditer(raw))
 
 
 def _beyond_64_bits(digits: str) -> bool:

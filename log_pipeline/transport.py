@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import re
+import select
 import socket
 import ssl
 import threading
@@ -144,6 +145,8 @@ class Transport:
         return {key: str(value) for key, value in prepared.headers.items()}
 
     def _connect(self, timeout_s: float) -> http.client.HTTPConnection:
+        if self._connection is not None and _dropped(self._connection):
+            self.close()  # the server closed it while idle: a fresh one, not a failed request
         if self._connection is not None:
             self._connection.timeout = timeout_s
             if self._connection.sock is not None:
@@ -204,6 +207,18 @@ def _shut(connection: http.client.HTTPConnection, expired: threading.Event) -> N
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """An idle kept-alive socket that is readable has been closed (or sent junk) by the server."""
+    sock = connection.sock
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _read_capped(response: http.client.HTTPResponse) -> bytes:

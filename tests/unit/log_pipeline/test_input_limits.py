@@ -142,3 +142,11 @@ def test_a_line_whose_number_parsing_changes_keeps_its_original_text():
     assert json.loads(changed.doc[f.UNMAPPED]) == {"original": line}
     assert changed.doc[f.EXTRA]["order"] == 1.2345678901234568e29
     assert f.UNMAPPED not in unchanged.doc and unchanged.doc[f.EXTRA]["order"] == 2**64 - 1
+
+
+def test_digits_in_strings_are_not_taken_for_big_integers():
+    from log_pipeline.parsing import parse_fields
+    from signals import logs as f
+
+    line = '{"level":"INFO","message":"m","xray_trace_id":"1-6746f0a1-000000000000000000000915","n":-0}'
+    assert f.UNMAPPED not in parse_fields(line)[1]
