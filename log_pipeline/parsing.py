@@ -10,6 +10,7 @@ else is plain text kept whole in ``message``. Keys nobody mapped go into ``label
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, NamedTuple
 
@@ -196,16 +197,50 @@ ORIGINAL_KEY = "original"
 
 
 def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
+    changed = _changed_by_parsing(raw, obj)
     result = _parse_json_shape(raw, obj)
-    if _changed_by_parsing(raw) and result[1].get(_MESSAGE) != raw:
+    if changed and result[1].get(_MESSAGE) != raw:
         result[1][f.UNMAPPED] = dumps({ORIGINAL_KEY: raw}).decode()
     return result
 
 
-def _changed_by_parsing(raw: str) -> bool:
-    """The line holds an integer JSON cannot carry exactly (orjson reads one beyond 64 bits as a
-    float): its value in the document is not the one written."""
+def _changed_by_parsing(raw: str, obj: dict[str, Any]) -> bool:
+    """Parsing did not keep every value as written: a key appears twice in one object (the last
+    value wins) or an integer is beyond 64 bits (orjson reads it as a float)."""
+    if raw.count('":') != _count_keys(obj) and _has_duplicate_keys(raw):
+        return True
     return any(_beyond_64_bits(match.group(1)) for match in _LONG_INTEGER.finditer(raw))
+
+
+def _count_keys(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_count_keys(item) for item in value.values() if isinstance(item, dict | list))
+    if isinstance(value, list):
+        return sum(_count_keys(item) for item in value if isinstance(item, dict | list))
+    return 0
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey
+    return result
+
+
+def _has_duplicate_keys(raw: str) -> bool:
+    """Exact, and slower: only when counting ``":`` did not match the keys parsed (a duplicate, or
+    the same two characters inside a string or with spaces around the colon)."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def _beyond_64_bits(digits: str) -> bool:

@@ -150,3 +150,15 @@ def test_digits_in_strings_are_not_taken_for_big_integers():
 
     line = '{"level":"INFO","message":"m","xray_trace_id":"1-6746f0a1-000000000000000000000915","n":-0}'
     assert f.UNMAPPED not in parse_fields(line)[1]
+
+
+def test_a_line_with_a_duplicate_key_keeps_its_original_text():
+    from log_pipeline.parsing import parse_fields
+    from signals import logs as f
+
+    line = '{"level":"INFO","message":"m","user":"alice","user":"mallory"}'
+    fields = parse_fields(line)[1]
+    assert fields[f.EXTRA] == {"user": "mallory"}
+    assert json.loads(fields[f.UNMAPPED]) == {"original": line}
+    spaced = '{"level" : "INFO", "message": "a \\":\\" inside", "nested": {"k": 1}}'
+    assert f.UNMAPPED not in parse_fields(spaced)[1]
