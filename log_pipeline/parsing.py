@@ -213,11 +213,17 @@ def _changed_by_parsing(raw: str, obj: dict[str, Any]) -> bool:
 
 
 def _count_keys(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_count_keys(item) for item in value.values() if isinstance(item, dict | list))
-    if isinstance(value, list):
-        return sum(_count_keys(item) for item in value if isinstance(item, dict | list))
-    return 0
+    """Keys of every object in ``value`` (iterative: a line can nest 1,000 levels)."""
+    count = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            pending.extend(child for child in item.values() if isinstance(child, dict | list))
+        elif isinstance(item, list):
+            pending.extend(child for child in item if isinstance(child, dict | list))
+    return count
 
 
 class _DuplicateKey(Exception):
