@@ -206,24 +206,32 @@ def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
 
 def _changed_by_parsing(raw: str, obj: dict[str, Any]) -> bool:
     """Parsing did not keep every value as written: a key appears twice in one object (the last
-    value wins) or an integer is beyond 64 bits (orjson reads it as a float)."""
-    if raw.count('":') != _count_keys(obj) and _has_duplicate_keys(raw):
+    value wins) or an integer is beyond 64 bits (orjson reads it as a float). One walk over the
+    parsed values decides whether the exact (slower) checks of the text are needed."""
+    keys, big_float = _walk(obj)
+    if raw.count('":') != keys and _has_duplicate_keys(raw):
         return True
-    return any(_beyond_64_bits(match.group(1)) for match in _LONG_INTEGER.finditer(raw))
+    return big_float and any(_beyond_64_bits(match.group(1)) for match in _LONG_INTEGER.finditer(raw))
 
 
-def _count_keys(value: Any) -> int:
-    """Keys of every object in ``value`` (iterative: a line can nest 1,000 levels)."""
-    count = 0
-    pending = [value]
+def _walk(obj: dict[str, Any]) -> tuple[int, bool]:
+    """The keys of every object in ``obj``, and whether a float as large as a 64-bit integer is
+    among its values (iterative: a line can nest 1,000 levels)."""
+    keys = 0
+    big_float = False
+    pending: list[Any] = [obj]
     while pending:
         item = pending.pop()
-        if isinstance(item, dict):
-            count += len(item)
-            pending.extend(child for child in item.values() if isinstance(child, dict | list))
-        elif isinstance(item, list):
-            pending.extend(child for child in item if isinstance(child, dict | list))
-    return count
+        if item.__class__ is dict:
+            keys += len(item)
+            item = item.values()
+        for value in item:
+            kind = value.__class__
+            if kind is dict or kind is list:
+                pending.append(value)
+            elif kind is float and not -9.2e18 < value < 1.8e19:
+                big_float = True
+    return keys, big_float
 
 
 class _DuplicateKey(Exception):
