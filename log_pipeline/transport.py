@@ -58,6 +58,11 @@ def sigv4_auth(auth: AuthMode, region: str | None) -> Any:
     return _AUTH_CACHE[key]
 
 
+def forget_signers() -> None:
+    """Drop the cached SigV4 signers (their credentials are read again on next use)."""
+    _AUTH_CACHE.clear()
+
+
 def session() -> Any:
     """A ``requests`` session for the occasional calls off the hot path (index templates)."""
     import requests

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -337,3 +338,42 @@ def test_a_backoff_delay_that_does_not_fit_waits_less_instead_of_giving_up(scrip
     # Then: it waited half the time left and the resend indexed everything
     assert (result.indexed, result.failed) == (3, [])
     assert len(fake.sleeps) == 1 and 0.9 < fake.sleeps[0] < 1.0
+
+
+def test_a_connection_the_server_closed_while_idle_is_reopened_not_retried():
+    # Given: a server that answers keep-alive and then closes the idle connection after 0.1 s
+    import socket
+    import threading
+
+    from log_pipeline.transport import Transport
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    body = b'{"took":1,"errors":false,"items":[]}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+
+    def serve() -> None:
+        for _ in range(2):
+            connection, _address = listener.accept()
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                connection.sendall(answer)
+                time.sleep(0.1)  # idle, then closed by the server (no Connection: close header)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    transport = Transport(f"http://127.0.0.1:{listener.getsockname()[1]}")
+
+    # When: two requests, the second after the server closed the first connection
+    first = transport.post_bulk(b"", 5.0)
+    time.sleep(0.4)
+    second = transport.post_bulk(b"", 5.0)
+
+    # Then: both answered (the second on a new connection, not a failed request)
+    assert (first.status, second.status) == (200, 200)
+    thread.join(5)
+    listener.close()
