@@ -31,7 +31,7 @@ from alerts.model import (
     check_catalog_name,
 )
 from alerts.slo import expand
-from signals import logs as L
+from signals import logs as fields
 from signals import metrics as M
 from signals import services as S
 
@@ -98,7 +98,7 @@ LOG_METRIC_FILTERS: Final[tuple[LogMetricFilter, ...]] = (
     LogMetricFilter(
         name="function-error-lines",
         log_group=Var.FUNCTION_LOG_GROUP,
-        pattern=f'{{ $.{L.PT_LEVEL} = "ERROR" }}',
+        pattern=f'{{ $.{fields.PT_LEVEL} = "ERROR" }}',
         metric_name=M.LOGMETRIC_APP_ERRORS,
         namespace=M.LOG_METRIC_NAMESPACE,
         description="Powertools JSON lines of level ERROR printed by the API function.",
@@ -114,7 +114,10 @@ LOG_METRIC_FILTERS: Final[tuple[LogMetricFilter, ...]] = (
     LogMetricFilter(
         name="shipper-dead-letter-lines",
         log_group=Var.SHIPPER_LOG_GROUP,
-        pattern=f'{{ $.{L.PT_LEVEL} = "ERROR" && $.{L.PT_MESSAGE} = "{L.SHIPPER_DEAD_LETTER_MESSAGE}" }}',
+        pattern=(
+            f'{{ $.{fields.PT_LEVEL} = "ERROR" && '
+            f'$.{fields.PT_MESSAGE} = "{fields.SHIPPER_DEAD_LETTER_MESSAGE}" }}'
+        ),
         metric_name=M.LOGMETRIC_SHIPPER_DEAD_LETTERS,
         namespace=M.LOG_METRIC_NAMESPACE,
         description="The shipper's log line for each batch it writes to the dead-letter bucket.",

@@ -12,7 +12,7 @@ import grafanalib.core as g
 
 from dashboards import panels as p
 from dashboards.model import ALL, OPENSEARCH, Agg, Dashboard, OpenSearchQuery, Variable, layout
-from signals import logs as f
+from signals import logs as fields
 from signals.services import API_SERVICE, PROJECT, SHIPPER_SERVICE
 
 
@@ -54,14 +54,14 @@ FUNCTION = Variable(
 # escapes reserved characters (API Gateway request ids end with "="). So an id is matched as a
 # prefix, `field:<escaped id>*`, and an empty textbox becomes `field:*`: every document with an id.
 REQUEST_FILTER = (
-    f"({esc(f.LAMBDA_REQUEST_ID)}:${{request_id}}* OR {esc(f.HTTP_REQUEST_ID)}:${{request_id}}*"
-    f" OR {esc(f.CORRELATION_ID)}:${{request_id}}*)"
+    f"({esc(fields.LAMBDA_REQUEST_ID)}:${{request_id}}* OR {esc(fields.HTTP_REQUEST_ID)}:${{request_id}}*"
+    f" OR {esc(fields.CORRELATION_ID)}:${{request_id}}*)"
 )
 # `(*:* NOT _exists_:x)`, not a bare `NOT _exists_:x`: inside an OR group Lucene would turn a bare NOT
 # into a must_not of the whole group.
-TRACE_FILTER = f"({esc(f.TRACE_ID)}:${{trace_id}}* OR (*:* NOT _exists_:{esc(f.TRACE_ID)}))"
+TRACE_FILTER = f"({esc(fields.TRACE_ID)}:${{trace_id}}* OR (*:* NOT _exists_:{esc(fields.TRACE_ID)}))"
 FUNCTION_FILTER = (
-    f"({esc(f.LAMBDA_FUNCTION_NAME)}:$function OR (*:* NOT _exists_:{esc(f.LAMBDA_FUNCTION_NAME)}))"
+    f"({esc(fields.LAMBDA_FUNCTION_NAME)}:$function OR (*:* NOT _exists_:{esc(fields.LAMBDA_FUNCTION_NAME)}))"
 )
 FILTER = f"{REQUEST_FILTER} AND {TRACE_FILTER} AND {FUNCTION_FILTER}"
 """Applied to every panel. The trace and function clauses keep documents that cannot carry the
@@ -77,7 +77,10 @@ COUNT = Agg("1", "count")
 
 def histogram(agg_id: str) -> Agg:
     return Agg(
-        agg_id, "date_histogram", f.TIMESTAMP, {"interval": "auto", "min_doc_count": "0", "trimEdges": "0"}
+        agg_id,
+        "date_histogram",
+        fields.TIMESTAMP,
+        {"interval": "auto", "min_doc_count": "0", "trimEdges": "0"},
     )
 
 
@@ -143,23 +146,26 @@ def table(
 
 
 ID_LINKS = id_links(
-    (f.LAMBDA_REQUEST_ID, REQUEST_ID.name),
-    (f.HTTP_REQUEST_ID, REQUEST_ID.name),
-    (f.CORRELATION_ID, REQUEST_ID.name),
-    (f.TRACE_ID, TRACE_ID.name),
+    (fields.LAMBDA_REQUEST_ID, REQUEST_ID.name),
+    (fields.HTTP_REQUEST_ID, REQUEST_ID.name),
+    (fields.CORRELATION_ID, REQUEST_ID.name),
+    (fields.TRACE_ID, TRACE_ID.name),
 )
-SLOWEST_BY = "Max " + f.LAMBDA_DURATION_MS
+SLOWEST_BY = "Max " + fields.LAMBDA_DURATION_MS
 
 panels = layout(
     [
         [(p.row("Volume"), 24)],
         [
-            (volume_by("Log volume by level", f.LOG_LEVEL, "Application log lines per level."), 8),
-            (volume_by("Log volume by service", f.SERVICE_NAME, "Application log lines per service."), 8),
+            (volume_by("Log volume by level", fields.LOG_LEVEL, "Application log lines per level."), 8),
+            (
+                volume_by("Log volume by service", fields.SERVICE_NAME, "Application log lines per service."),
+                8,
+            ),
             (
                 volume_by(
                     "Documents by kind",
-                    f.EVENT_KIND,
+                    fields.EVENT_KIND,
                     "Application, platform (START/END/REPORT) and API access-log documents.",
                 ),
                 8,
@@ -172,16 +178,16 @@ panels = layout(
                     "Recent errors",
                     OpenSearchQuery(
                         refId="A",
-                        query=query(f"{esc(f.LOG_LEVEL)}:ERROR"),
+                        query=query(f"{esc(fields.LOG_LEVEL)}:ERROR"),
                         metrics=(Agg("1", "raw_data", settings={"size": "100"}),),
                     ),
                     columns=(
-                        f.TIMESTAMP,
-                        f.SERVICE_NAME,
-                        f.CORRELATION_ID,
-                        f.TRACE_ID,
-                        f.ERROR_TYPE,
-                        f.MESSAGE,
+                        fields.TIMESTAMP,
+                        fields.SERVICE_NAME,
+                        fields.CORRELATION_ID,
+                        fields.TRACE_ID,
+                        fields.ERROR_TYPE,
+                        fields.MESSAGE,
                     ),
                     description="The latest ERROR lines; click an id to see everything that request logged.",
                     overrides=ID_LINKS,
@@ -193,11 +199,11 @@ panels = layout(
                     "Errors by type",
                     OpenSearchQuery(
                         refId="A",
-                        query=query(f"{esc(f.LOG_LEVEL)}:ERROR"),
+                        query=query(f"{esc(fields.LOG_LEVEL)}:ERROR"),
                         metrics=(COUNT,),
-                        bucketAggs=(terms("2", f.ERROR_TYPE, size=20),),
+                        bucketAggs=(terms("2", fields.ERROR_TYPE, size=20),),
                     ),
-                    columns=(f.ERROR_TYPE, "Count"),
+                    columns=(fields.ERROR_TYPE, "Count"),
                     description="ERROR lines grouped by exception type.",
                     overrides=[],
                     sort_by="Count",
@@ -213,22 +219,23 @@ panels = layout(
                     OpenSearchQuery(
                         refId="A",
                         query=query(
-                            f"{esc(f.EVENT_KIND)}:{f.KIND_PLATFORM} AND {esc(f.LAMBDA_PLATFORM_TYPE)}:report"
+                            f"{esc(fields.EVENT_KIND)}:{fields.KIND_PLATFORM} AND "
+                            f"{esc(fields.LAMBDA_PLATFORM_TYPE)}:report"
                         ),
                         metrics=(
-                            Agg("1", "max", f.LAMBDA_DURATION_MS),
-                            Agg("2", "max", f.LAMBDA_INIT_DURATION_MS),
-                            Agg("3", "max", f.LAMBDA_MAX_MEMORY_USED_MB),
-                            Agg("4", "max", f.LAMBDA_BILLED_DURATION_MS),
+                            Agg("1", "max", fields.LAMBDA_DURATION_MS),
+                            Agg("2", "max", fields.LAMBDA_INIT_DURATION_MS),
+                            Agg("3", "max", fields.LAMBDA_MAX_MEMORY_USED_MB),
+                            Agg("4", "max", fields.LAMBDA_BILLED_DURATION_MS),
                         ),
-                        bucketAggs=(terms("5", f.LAMBDA_REQUEST_ID, size=20, order_by="1"),),
+                        bucketAggs=(terms("5", fields.LAMBDA_REQUEST_ID, size=20, order_by="1"),),
                     ),
                     columns=(
-                        f.LAMBDA_REQUEST_ID,
+                        fields.LAMBDA_REQUEST_ID,
                         SLOWEST_BY,
-                        "Max " + f.LAMBDA_INIT_DURATION_MS,
-                        "Max " + f.LAMBDA_MAX_MEMORY_USED_MB,
-                        "Max " + f.LAMBDA_BILLED_DURATION_MS,
+                        "Max " + fields.LAMBDA_INIT_DURATION_MS,
+                        "Max " + fields.LAMBDA_MAX_MEMORY_USED_MB,
+                        "Max " + fields.LAMBDA_BILLED_DURATION_MS,
                     ),
                     description="Lambda's REPORT line per invocation: duration, init (cold start), memory.",
                     overrides=ID_LINKS,
@@ -242,10 +249,10 @@ panels = layout(
                     [
                         OpenSearchQuery(
                             refId="A",
-                            query=query(f"{esc(f.EVENT_KIND)}:{f.KIND_ACCESS}"),
+                            query=query(f"{esc(fields.EVENT_KIND)}:{fields.KIND_ACCESS}"),
                             metrics=(COUNT,),
-                            bucketAggs=(terms("2", f.HTTP_STATUS), histogram("3")),
-                            alias=f"{{{{term {f.HTTP_STATUS}}}}}",
+                            bucketAggs=(terms("2", fields.HTTP_STATUS), histogram("3")),
+                            alias=f"{{{{term {fields.HTTP_STATUS}}}}}",
                         )
                     ],
                     unit="short",
@@ -261,9 +268,14 @@ panels = layout(
                     [
                         OpenSearchQuery(
                             refId="A",
-                            query=query(f"{esc(f.EVENT_KIND)}:{f.KIND_ACCESS}"),
+                            query=query(f"{esc(fields.EVENT_KIND)}:{fields.KIND_ACCESS}"),
                             metrics=(
-                                Agg("1", "percentiles", f.HTTP_LATENCY_MS, {"percents": ["50", "90", "99"]}),
+                                Agg(
+                                    "1",
+                                    "percentiles",
+                                    fields.HTTP_LATENCY_MS,
+                                    {"percents": ["50", "90", "99"]},
+                                ),
                             ),
                             bucketAggs=(histogram("2"),),
                         )

@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import requests
 
 from log_pipeline.documents import Action, Batch
 from log_pipeline.encoding import dumps
-from log_pipeline.transport import BulkResponse, Transport
-from signals import logs as f
+from log_pipeline.transport import BulkResponse, Transport, TransportError, TransportTimeout
+from signals import logs as fields
 from signals.config import ENV_BULK_MAX_BYTES
 
 MIN_REQUEST_S = 0.05
 """Below this much time left, another request cannot finish: stop and dead-letter."""
+MAX_BAD_RESPONSES = 2
+"""Resends of a document after responses that did not account for it (item count mismatch)."""
 
 _RETRYABLE_ERROR_TYPES = frozenset(
     {
@@ -51,18 +52,18 @@ _RETRYABLE_ERROR_TYPES = frozenset(
 )
 _MAPPING_ERROR_MARKERS = ("mapper", "mapping", "parsing")
 _FIELD_IN_REASON = re.compile(r"(?:field|mapping for|object mapping) \[([^\]]+)\]")
-_NEVER_MOVED = frozenset({f.TIMESTAMP, f.UNMAPPED})
+_NEVER_MOVED = frozenset({fields.TIMESTAMP, fields.UNMAPPED})
 _KEPT_ON_FALLBACK = frozenset(
     {
-        f.TIMESTAMP,
-        f.MESSAGE,
-        f.CW_LOG_GROUP,
-        f.CW_LOG_STREAM,
-        f.CW_EVENT_ID,
-        f.EVENT_KIND,
-        f.CLOUD_ACCOUNT_ID,
-        f.CLOUD_REGION,
-        f.UNMAPPED,
+        fields.TIMESTAMP,
+        fields.MESSAGE,
+        fields.CW_LOG_GROUP,
+        fields.CW_LOG_STREAM,
+        fields.CW_EVENT_ID,
+        fields.EVENT_KIND,
+        fields.CLOUD_ACCOUNT_ID,
+        fields.CLOUD_REGION,
+        fields.UNMAPPED,
     }
 )
 
@@ -158,18 +159,10 @@ class Deliverer:
         self._sleep = sleep
         self._jitter = jitter
 
-    def deliver(self, actions: Sequence[Action], deadline: float) -> DeliveryResult:
-        """Send ``actions``; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP trouble."""
-        result = DeliveryResult()
-        chunks = chunk_actions(actions, self._limits.max_bytes, self._limits.max_docs)
-        transient, fixed = self._send_round(chunks, deadline, result)
-        self._retry(transient, fixed, deadline, result)
-        return result
-
-    def deliver_batch(self, batch: Batch, deadline: float) -> DeliveryResult:
-        """``deliver`` for a built batch: its bodies go as they are (built with this deliverer's
-        limits), and ``Action`` objects are only built for the documents of a body that was not
-        wholly indexed at the first send."""
+    def deliver(self, batch: Batch, deadline: float) -> DeliveryResult:
+        """Send every body of ``batch`` (built as reached; made with this deliverer's limits) and
+        resend what can succeed; stop at ``deadline`` (a ``clock()`` value). Never raises for HTTP
+        trouble. ``Action`` objects are only made for the documents of a body not wholly indexed."""
         result = DeliveryResult()
         chunks = (_Span(batch, body, start, stop) for body, start, stop in batch.bodies())
         transient, fixed = self._send_round(chunks, deadline, result)
@@ -189,12 +182,13 @@ class Deliverer:
             if transient:
                 attempt += 1
                 cap = min(self._limits.backoff_cap_s, self._limits.backoff_base_s * 2**attempt)
-                delay = self._jitter() * cap
-                if self._clock() + delay + MIN_REQUEST_S >= deadline:
+                room = deadline - self._clock() - MIN_REQUEST_S
+                if room <= 0:
                     result.retried -= len(pending)
                     self._give_up(pending, f"deadline reached after {attempt} attempt(s)", result)
                     return
-                self._sleep(delay)
+                # A delay that does not fit waits less: half the time left, the rest for the resend.
+                self._sleep(min(self._jitter() * cap, room / 2))
             chunks = chunk_actions(pending, self._limits.max_bytes, self._limits.max_docs)
             transient, fixed = self._send_round(chunks, deadline, result)
 
@@ -235,14 +229,14 @@ class Deliverer:
             timeout = min(self._limits.max_request_timeout_s, remaining)
             try:
                 response = self._transport.post_bulk(body, timeout)
-            except requests.Timeout:
+            except TransportTimeout:
                 actions = _actions_of(chunk)
                 _mark(actions, f"timeout after {timeout:.2f}s")
                 transient.extend(actions)
                 continue
-            except requests.RequestException as exc:
+            except TransportError as exc:
                 actions = _actions_of(chunk)
-                _mark(actions, f"connection error: {type(exc).__name__}")
+                _mark(actions, f"connection error: {exc}")
                 transient.extend(actions)
                 continue
             result.bulk_requests += 1
@@ -300,8 +294,15 @@ class Deliverer:
             return
         items = response.body.get("items") if response.body is not None else None
         if not isinstance(items, list) or len(items) != len(chunk):
-            _mark(chunk, f"HTTP {status}: bulk response without one item per document")
-            transient.extend(chunk)
+            # Which documents were indexed is unknown: resent a few times, then dead-lettered.
+            reason = f"HTTP {status}: bulk response without one item per document"
+            for action in chunk:
+                action.bad_responses += 1
+                action.last_error = reason
+                if action.bad_responses > MAX_BAD_RESPONSES:
+                    result.failed.append(Failure(action, f"{reason}, {action.bad_responses} times"))
+                else:
+                    transient.append(action)
             return
         assert response.body is not None
         for action, item in zip(chunk, items, strict=True):
@@ -385,10 +386,11 @@ def _is_retryable(status: int, error: dict[str, Any] | None) -> bool:
 
 
 def _is_mapping_error(error: dict[str, Any] | None) -> bool:
+    """A value the mapping cannot take (wrong type, or a keyword term over 32,766 bytes)."""
     if error is None:
         return False
     kind = str(error.get("type", ""))
-    return any(marker in kind for marker in _MAPPING_ERROR_MARKERS)
+    return any(marker in kind for marker in _MAPPING_ERROR_MARKERS) or "immense term" in _reasons(error)
 
 
 def _error_text(status: int, error: dict[str, Any] | None) -> str:
@@ -426,15 +428,15 @@ def move_offending_fields(action: Action, error: dict[str, Any] | None) -> list[
         for key in list(doc):
             if key not in _KEPT_ON_FALLBACK:
                 moved[key] = doc.pop(key)
-    previous = doc.get(f.UNMAPPED)
+    previous = doc.get(fields.UNMAPPED)
     if isinstance(previous, str):
         try:
             earlier = orjson.loads(previous)
             if isinstance(earlier, dict):
                 moved = {**earlier, **moved}
         except orjson.JSONDecodeError:
-            moved[f.UNMAPPED] = previous
-    doc[f.UNMAPPED] = dumps(moved, sort_keys=True).decode()
+            moved[fields.UNMAPPED] = previous
+    doc[fields.UNMAPPED] = dumps(moved, sort_keys=True).decode()
     action.mapping_fixed = True
     action.invalidate()
     return sorted(moved)

@@ -6,22 +6,23 @@ session is module-level (reused across invocations), and the work is in ``pipeli
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 from log_pipeline.pipeline import Shipper
 
-_SHIPPER: Shipper | None = None
+__all__ = ["handler", "shipper"]
 
 
-def _shipper() -> Shipper:
-    global _SHIPPER  # built once per execution environment
-    if _SHIPPER is None:
-        from log_pipeline.config import ShipperConfig
+@functools.cache
+def shipper() -> Shipper:
+    """The shipper of this execution environment, built once from its environment
+    (``shipper.cache_clear()`` makes the next invocation read the environment again)."""
+    from log_pipeline.config import ShipperConfig
 
-        _SHIPPER = Shipper(ShipperConfig.from_env(os.environ))
-    return _SHIPPER
+    return Shipper(ShipperConfig.from_env(os.environ))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _shipper().handle(event, context)
+    return shipper().handle(event, context)

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from signals import logs as log_keys
-from signals import metrics as m
+from signals import logs as fields
+from signals import metrics as M
 from signals.services import SHIPPER_SERVICE
 
 
@@ -38,14 +38,14 @@ class InvocationStats:
 
 
 _METRICS: tuple[tuple[str, str, str], ...] = (
-    (m.SHIPPER_EVENTS_RECEIVED, "events_received", "Count"),
-    (m.SHIPPER_DOCS_INDEXED, "docs_indexed", "Count"),
-    (m.SHIPPER_DOCS_RETRIED, "docs_retried", "Count"),
-    (m.SHIPPER_DOCS_DEAD_LETTERED, "docs_dead_lettered", "Count"),
-    (m.SHIPPER_EMF_SKIPPED, "emf_skipped", "Count"),
-    (m.SHIPPER_BULK_REQUESTS, "bulk_requests", "Count"),
-    (m.SHIPPER_BULK_BYTES, "bulk_bytes", "Bytes"),
-    (m.SHIPPER_INGEST_LAG, "max_ingest_lag_ms", "Milliseconds"),
+    (M.SHIPPER_EVENTS_RECEIVED, "events_received", "Count"),
+    (M.SHIPPER_DOCS_INDEXED, "docs_indexed", "Count"),
+    (M.SHIPPER_DOCS_RETRIED, "docs_retried", "Count"),
+    (M.SHIPPER_DOCS_DEAD_LETTERED, "docs_dead_lettered", "Count"),
+    (M.SHIPPER_EMF_SKIPPED, "emf_skipped", "Count"),
+    (M.SHIPPER_BULK_REQUESTS, "bulk_requests", "Count"),
+    (M.SHIPPER_BULK_BYTES, "bulk_bytes", "Bytes"),
+    (M.SHIPPER_INGEST_LAG, "max_ingest_lag_ms", "Milliseconds"),
 )
 
 
@@ -56,13 +56,13 @@ def emf_record(stats: InvocationStats, now_ms: int | None = None) -> dict[str, A
             "Timestamp": now_ms if now_ms is not None else int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
-                    "Namespace": m.NAMESPACE,
-                    "Dimensions": [[m.DIM_SERVICE]],
+                    "Namespace": M.NAMESPACE,
+                    "Dimensions": [[M.DIM_SERVICE]],
                     "Metrics": [{"Name": name, "Unit": unit} for name, _attr, unit in _METRICS],
                 }
             ],
         },
-        m.DIM_SERVICE: SHIPPER_SERVICE,
+        M.DIM_SERVICE: SHIPPER_SERVICE,
     }
     for name, attr, _unit in _METRICS:
         record[name] = getattr(stats, attr)
@@ -77,12 +77,12 @@ def summary_record(stats: InvocationStats, request_id: str) -> dict[str, Any]:
     """
     dead = bool(stats.docs_dead_lettered or stats.malformed)
     return {
-        log_keys.PT_LEVEL: "ERROR" if dead else "INFO",
-        log_keys.PT_LOCATION: "log_pipeline.pipeline:handle",
-        log_keys.PT_MESSAGE: log_keys.SHIPPER_DEAD_LETTER_MESSAGE if dead else "batch shipped",
-        log_keys.PT_TIMESTAMP: time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        log_keys.PT_SERVICE: SHIPPER_SERVICE,
-        log_keys.PT_REQUEST_ID: request_id,
+        fields.PT_LEVEL: "ERROR" if dead else "INFO",
+        fields.PT_LOCATION: "log_pipeline.pipeline:handle",
+        fields.PT_MESSAGE: fields.SHIPPER_DEAD_LETTER_MESSAGE if dead else "batch shipped",
+        fields.PT_TIMESTAMP: time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        fields.PT_SERVICE: SHIPPER_SERVICE,
+        fields.PT_REQUEST_ID: request_id,
         **stats.as_dict(),
     }
 

@@ -10,14 +10,14 @@ else is plain text kept whole in ``message``. Keys nobody mapped go into ``label
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import orjson
 
-from log_pipeline.encoding import dumps
-from signals import logs as f
+from log_pipeline.encoding import EncodeError, dumps
+from signals import logs as fields
 
 _FieldMap = dict[str, str]
 _Result = tuple[str, dict[str, Any], bool]
@@ -35,73 +35,70 @@ class Parsed(NamedTuple):
 
 # Keys of application JSON lines (Powertools, Lambda's JSON log format, our audit keys) -> fields.
 _APP_KEYS: _FieldMap = {
-    f.PT_LEVEL: f.LOG_LEVEL,
-    f.PT_LOCATION: f.CODE_LOCATION,
-    f.PT_SERVICE: f.SERVICE_NAME,
-    f.PT_COLD_START: f.LAMBDA_COLD_START,
-    f.PT_FUNCTION_NAME: f.LAMBDA_FUNCTION_NAME,
-    f.PT_FUNCTION_MEMORY: f.LAMBDA_MEMORY_SIZE_MB,
-    f.PT_REQUEST_ID: f.LAMBDA_REQUEST_ID,
-    "requestId": f.LAMBDA_REQUEST_ID,  # Lambda's own JSON log format
-    "logger": f.LOG_LOGGER,  # Lambda's own JSON log format
-    f.PT_CORRELATION_ID: f.CORRELATION_ID,
-    f.PT_XRAY_TRACE_ID: f.TRACE_ID,
-    f.PT_EXCEPTION: f.ERROR_STACK_TRACE,
-    f.PT_EXCEPTION_NAME: f.ERROR_TYPE,
-    f.APP_CALLER_ARN: f.CALLER_ARN,
-    f.APP_CALLER_ACCOUNT: f.CALLER_ACCOUNT,
-    f.APP_ROUTE: f.HTTP_ROUTE,
-    f.APP_STATUS: f.HTTP_STATUS,
+    fields.PT_LEVEL: fields.LOG_LEVEL,
+    fields.PT_LOCATION: fields.CODE_LOCATION,
+    fields.PT_SERVICE: fields.SERVICE_NAME,
+    fields.PT_COLD_START: fields.LAMBDA_COLD_START,
+    fields.PT_FUNCTION_NAME: fields.LAMBDA_FUNCTION_NAME,
+    fields.PT_FUNCTION_MEMORY: fields.LAMBDA_MEMORY_SIZE_MB,
+    fields.PT_REQUEST_ID: fields.LAMBDA_REQUEST_ID,
+    "requestId": fields.LAMBDA_REQUEST_ID,  # Lambda's own JSON log format
+    "logger": fields.LOG_LOGGER,  # Lambda's own JSON log format
+    fields.PT_CORRELATION_ID: fields.CORRELATION_ID,
+    fields.PT_XRAY_TRACE_ID: fields.TRACE_ID,
+    fields.PT_EXCEPTION: fields.ERROR_STACK_TRACE,
+    fields.PT_EXCEPTION_NAME: fields.ERROR_TYPE,
+    fields.APP_CALLER_ARN: fields.CALLER_ARN,
+    fields.APP_CALLER_ACCOUNT: fields.CALLER_ACCOUNT,
+    fields.APP_ROUTE: fields.HTTP_ROUTE,
+    fields.APP_STATUS: fields.HTTP_STATUS,
 }
 _INT_FIELDS = frozenset(
     {
-        f.LAMBDA_MEMORY_SIZE_MB,
-        f.LAMBDA_BILLED_DURATION_MS,
-        f.LAMBDA_MAX_MEMORY_USED_MB,
-        f.HTTP_STATUS,
-        f.HTTP_RESPONSE_BYTES,
+        fields.LAMBDA_MEMORY_SIZE_MB,
+        fields.LAMBDA_BILLED_DURATION_MS,
+        fields.LAMBDA_MAX_MEMORY_USED_MB,
+        fields.HTTP_STATUS,
+        fields.HTTP_RESPONSE_BYTES,
     }
 )
 _FLOAT_FIELDS = frozenset(
     {
-        f.LAMBDA_DURATION_MS,
-        f.LAMBDA_INIT_DURATION_MS,
-        f.LAMBDA_RESTORE_DURATION_MS,
-        f.HTTP_LATENCY_MS,
-        f.HTTP_INTEGRATION_LATENCY_MS,
+        fields.LAMBDA_DURATION_MS,
+        fields.LAMBDA_INIT_DURATION_MS,
+        fields.LAMBDA_RESTORE_DURATION_MS,
+        fields.HTTP_LATENCY_MS,
+        fields.HTTP_INTEGRATION_LATENCY_MS,
     }
 )
-_BOOL_FIELDS = frozenset({f.LAMBDA_COLD_START})
+_BOOL_FIELDS = frozenset({fields.LAMBDA_COLD_START})
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _APP_ITEMS = tuple(_APP_KEYS.items())
-_APP_TYPED_TARGETS = tuple(
-    sorted({target for target in _APP_KEYS.values() if target in _INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS})
-)
 
 # Access-log keys: everything ACCESS_LOG_TO_FIELD maps, plus the error message.
-_ACCESS_KEYS: _FieldMap = {**f.ACCESS_LOG_TO_FIELD, "errorMessage": f.ERROR_MESSAGE}
-_ACCESS_MARKERS = ("requestId", "httpMethod", "routeKey")
+_ACCESS_KEYS: _FieldMap = {**fields.ACCESS_LOG_TO_FIELD, "errorMessage": fields.ERROR_MESSAGE}
 
 # Platform JSON (``platform.*`` events): record.metrics keys -> fields.
 _PLATFORM_METRICS: _FieldMap = {
-    "durationMs": f.LAMBDA_DURATION_MS,
-    "billedDurationMs": f.LAMBDA_BILLED_DURATION_MS,
-    "memorySizeMB": f.LAMBDA_MEMORY_SIZE_MB,
-    "maxMemoryUsedMB": f.LAMBDA_MAX_MEMORY_USED_MB,
-    "initDurationMs": f.LAMBDA_INIT_DURATION_MS,
-    "restoreDurationMs": f.LAMBDA_RESTORE_DURATION_MS,
+    "durationMs": fields.LAMBDA_DURATION_MS,
+    "billedDurationMs": fields.LAMBDA_BILLED_DURATION_MS,
+    "memorySizeMB": fields.LAMBDA_MEMORY_SIZE_MB,
+    "maxMemoryUsedMB": fields.LAMBDA_MAX_MEMORY_USED_MB,
+    "initDurationMs": fields.LAMBDA_INIT_DURATION_MS,
+    "restoreDurationMs": fields.LAMBDA_RESTORE_DURATION_MS,
 }
 # Platform text REPORT parts ("Key: value unit") -> fields.
 _REPORT_PARTS: _FieldMap = {
-    "RequestId": f.LAMBDA_REQUEST_ID,
-    "Duration": f.LAMBDA_DURATION_MS,
-    "Billed Duration": f.LAMBDA_BILLED_DURATION_MS,
-    "Memory Size": f.LAMBDA_MEMORY_SIZE_MB,
-    "Max Memory Used": f.LAMBDA_MAX_MEMORY_USED_MB,
-    "Init Duration": f.LAMBDA_INIT_DURATION_MS,
-    "Restore Duration": f.LAMBDA_RESTORE_DURATION_MS,
-    "Status": f.LAMBDA_STATUS,
-    "Error Type": f.ERROR_TYPE,
-    "XRAY TraceId": f.TRACE_ID,
+    "RequestId": fields.LAMBDA_REQUEST_ID,
+    "Duration": fields.LAMBDA_DURATION_MS,
+    "Billed Duration": fields.LAMBDA_BILLED_DURATION_MS,
+    "Memory Size": fields.LAMBDA_MEMORY_SIZE_MB,
+    "Max Memory Used": fields.LAMBDA_MAX_MEMORY_USED_MB,
+    "Init Duration": fields.LAMBDA_INIT_DURATION_MS,
+    "Restore Duration": fields.LAMBDA_RESTORE_DURATION_MS,
+    "Status": fields.LAMBDA_STATUS,
+    "Error Type": fields.ERROR_TYPE,
+    "XRAY TraceId": fields.TRACE_ID,
 }
 _PLATFORM_TEXT_PREFIXES = (
     "START ",
@@ -115,7 +112,6 @@ _PLATFORM_TEXT_PREFIXES = (
     "TELEMETRY ",
 )
 _TIMEOUT_MARKER = " Task timed out after "
-_START_END_PREFIXES = ("START RequestId: ", "END RequestId: ")
 _RUNTIME_LINE = re.compile(r"\[([A-Z]+)\]\t(\S+)\t([0-9a-f-]{36})\t(.*)", re.DOTALL)
 _TIMEOUT_LINE = re.compile(r"\S+ ([0-9a-f-]{36}) Task timed out after ([0-9.]+) seconds")
 _TRACE_ROOT = re.compile(r"Root=([^;]+)")
@@ -133,24 +129,21 @@ PARSED_FIELDS = frozenset(
         *_ACCESS_KEYS.values(),
         *_PLATFORM_METRICS.values(),
         *_REPORT_PARTS.values(),
-        f.MESSAGE,
-        f.EXTRA,
-        f.LOG_LEVEL,
-        f.LAMBDA_REQUEST_ID,
-        f.LAMBDA_PLATFORM_TYPE,
-        f.LAMBDA_STATUS,
-        f.ERROR_TYPE,
-        f.TRACE_ID,
+        fields.MESSAGE,
+        fields.EXTRA,
+        fields.LOG_LEVEL,
+        fields.LAMBDA_REQUEST_ID,
+        fields.LAMBDA_PLATFORM_TYPE,
+        fields.LAMBDA_STATUS,
+        fields.ERROR_TYPE,
+        fields.TRACE_ID,
     }
 )
 """Every document key parsing can produce (the batch adds the others)."""
 
-# Names the hot paths use, bound once at import.
-_MESSAGE, _EXTRA, _LOG_LEVEL, _PT_MESSAGE = f.MESSAGE, f.EXTRA, f.LOG_LEVEL, f.PT_MESSAGE
-_APPLICATION, _PLATFORM = f.KIND_APPLICATION, f.KIND_PLATFORM
-_PLATFORM_TYPE, _REQUEST_ID = f.LAMBDA_PLATFORM_TYPE, f.LAMBDA_REQUEST_ID
-_DURATION, _BILLED = f.LAMBDA_DURATION_MS, f.LAMBDA_BILLED_DURATION_MS
-_MEMORY, _MAX_MEMORY = f.LAMBDA_MEMORY_SIZE_MB, f.LAMBDA_MAX_MEMORY_USED_MB
+_MESSAGE, _EXTRA, _LOG_LEVEL, _PT_MESSAGE = fields.MESSAGE, fields.EXTRA, fields.LOG_LEVEL, fields.PT_MESSAGE
+_APPLICATION, _PLATFORM = fields.KIND_APPLICATION, fields.KIND_PLATFORM
+_TYPED_FIELDS = _INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS
 
 
 def parse_message(message: str) -> Parsed:
@@ -160,69 +153,8 @@ def parse_message(message: str) -> Parsed:
 
 
 def parse_fields(message: str) -> _Result:
-    """``parse_message`` as a plain tuple: the batch loop's hot path (no NamedTuple per line).
-
-    The shapes of most lines (JSON, and the START/END/REPORT lines of every invocation) are
-    recognised first by a prefix; each fast path builds exactly what the general code below
-    would (same fields, same order), and anything unusual falls through to it.
-    """
-    head = message[:1]  # one slice, then comparisons (cheaper than a startswith per shape)
-    if head == "{":
-        try:
-            obj = orjson.loads(message)
-        except orjson.JSONDecodeError:
-            return (_APPLICATION, {_MESSAGE: message}, False)
-        if obj.__class__ is not dict:
-            return (_APPLICATION, {_MESSAGE: message}, False)
-        shape = tuple(obj)
-        compiled = _SHAPE_PARSERS.get(shape)
-        if compiled is not None:  # a repeated application shape: one generated function
-            return (_APPLICATION, compiled(obj, message), False)
-        if "_aws" in obj or "type" in obj or "routeKey" in obj:
-            return _parse_json(message, obj)
-        _count_shape(shape)
-        return _parse_application(message, obj)  # what _parse_json concludes without those keys
-    if head == "S" or head == "E":
-        if not message.startswith(_START_END_PREFIXES):
-            return _parse_general(message)
-        start_end = _START_END_LINE.match(message)  # "\s*$" absorbs the newline rstrip removes
-        if start_end is not None:
-            request_id, version = start_end.groups()
-            found: dict[str, Any] = {
-                _MESSAGE: message,
-                _PLATFORM_TYPE: "start" if message[0] == "S" else "end",
-                _REQUEST_ID: request_id,
-            }
-            if version is not None:
-                found[_EXTRA] = {"version": version}
-            return (_PLATFORM, found, False)
-    elif head == "R":
-        report = _REPORT_LINE.match(message) if message.startswith("REPORT RequestId: ") else None
-        if report is None:
-            return _parse_general(message)
-        request_id, duration, billed, memory, used, rest = report.groups()
-        if ": " not in rest:
-            # The common REPORT shape (no XRAY/Init parts): one regex.
-            return (
-                _PLATFORM,
-                {
-                    _MESSAGE: message,
-                    _PLATFORM_TYPE: "report",
-                    _REQUEST_ID: request_id,
-                    _DURATION: float(duration),
-                    _BILLED: int(billed),
-                    _MEMORY: int(memory),
-                    _MAX_MEMORY: int(used),
-                },
-                False,
-            )
-    elif "a" <= head <= "z" and _TIMEOUT_MARKER not in message:
-        return (_APPLICATION, {_MESSAGE: message}, False)  # plain text: no other shape starts so
-    return _parse_general(message)
-
-
-def _parse_general(message: str) -> _Result:
-    head = message.lstrip()[:1]
+    """``parse_message`` as a plain tuple ``(kind, fields, emf)`` (the batch loop's form)."""
+    head = message.lstrip()[:1] if message[:1].isspace() else message[:1]
     if head == "{":
         try:
             obj = orjson.loads(message)
@@ -238,7 +170,7 @@ def _parse_general(message: str) -> _Result:
             level, _time, request_id, text = match.groups()
             return (
                 _APPLICATION,
-                {_MESSAGE: text.rstrip("\n"), f.LOG_LEVEL: level, f.LAMBDA_REQUEST_ID: request_id},
+                {_MESSAGE: text.rstrip("\n"), fields.LOG_LEVEL: level, fields.LAMBDA_REQUEST_ID: request_id},
                 False,
             )
     elif _TIMEOUT_MARKER in message:
@@ -248,16 +180,90 @@ def _parse_general(message: str) -> _Result:
                 _PLATFORM,
                 {
                     _MESSAGE: message,
-                    f.LAMBDA_REQUEST_ID: timeout.group(1),
-                    f.LAMBDA_PLATFORM_TYPE: "timeout",
-                    f.LAMBDA_STATUS: "timeout",
+                    fields.LAMBDA_REQUEST_ID: timeout.group(1),
+                    fields.LAMBDA_PLATFORM_TYPE: "timeout",
+                    fields.LAMBDA_STATUS: "timeout",
                 },
                 False,
             )
     return (_APPLICATION, {_MESSAGE: message}, False)
 
 
+_LONG_INTEGER = re.compile(r"[:\[,]\s*(-?[1-9][0-9]{19,})(?![0-9.eE])")
+"""A JSON integer literal of 20 digits or more (after ``:``, ``[`` or ``,``; JSON integers have no
+leading zeros, so digits inside ids and hex strings rarely look like one)."""
+ORIGINAL_KEY = "original"
+"""``unmapped`` key holding a JSON line as it came, when parsing it changed a value."""
+
+
 def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
+    changed = _changed_by_parsing(raw, obj)
+    result = _parse_json_shape(raw, obj)
+    if changed and result[1].get(_MESSAGE) != raw:
+        result[1][fields.UNMAPPED] = dumps({ORIGINAL_KEY: raw}).decode()
+    return result
+
+
+def _changed_by_parsing(raw: str, obj: dict[str, Any]) -> bool:
+    """Parsing did not keep every value as written: a key appears twice in one object (the last
+    value wins) or an integer is beyond 64 bits (orjson reads it as a float). One walk over the
+    parsed values decides whether the exact (slower) checks of the text are needed."""
+    keys, big_float = _walk(obj)
+    if raw.count('":') != keys and _has_duplicate_keys(raw):
+        return True
+    return big_float and any(_beyond_64_bits(match.group(1)) for match in _LONG_INTEGER.finditer(raw))
+
+
+def _walk(obj: dict[str, Any]) -> tuple[int, bool]:
+    """The keys of every object in ``obj``, and whether a float as large as a 64-bit integer is
+    among its values (iterative: a line can nest 1,000 levels)."""
+    keys = 0
+    big_float = False
+    pending: list[Any] = [obj]
+    while pending:
+        item = pending.pop()
+        if item.__class__ is dict:
+            keys += len(item)
+            item = item.values()
+        for value in item:
+            kind = value.__class__
+            if kind is dict or kind is list:
+                pending.append(value)
+            elif kind is float and not -9.2e18 < value < 1.8e19:
+                big_float = True
+    return keys, big_float
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey
+    return result
+
+
+def _has_duplicate_keys(raw: str) -> bool:
+    """Exact, and slower: only when counting ``":`` did not match the keys parsed (a duplicate, or
+    the same two characters inside a string or with spaces around the colon)."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
+def _beyond_64_bits(digits: str) -> bool:
+    if len(digits.lstrip("-")) > 20:  # more digits than 2**64 has (and int() of 4,300+ refuses)
+        return True
+    return not -(2**63) <= int(digits) <= 2**64 - 1
+
+
+def _parse_json_shape(raw: str, obj: dict[str, Any]) -> _Result:
     if "_aws" in obj:
         aws = obj["_aws"]
         if isinstance(aws, dict) and "CloudWatchMetrics" in aws:
@@ -271,178 +277,42 @@ def _parse_json(raw: str, obj: dict[str, Any]) -> _Result:
     return _parse_application(raw, obj)
 
 
-class _AppPlan(NamedTuple):
-    """How to map one shape (key sequence) of application line; lines of a batch share a few shapes."""
-
-    take: Callable[[Callable[[str], Any]], dict[str, Any]]
-    """Pops the application keys present (given ``obj.pop``), returns them as document fields."""
-    typed: tuple[str, ...]
-    """Targets present that ``_coerce`` may convert (from strings)."""
-
-
-_APP_PLANS: dict[tuple[str, ...], _AppPlan] = {}
-_APP_PLANS_MAX = 512
-"""Bound on cached shapes (arbitrary JSON lines could otherwise grow the cache without limit)."""
-_TAKERS: dict[tuple[str, ...], Callable[[Callable[[str], Any]], dict[str, Any]]] = {}
-"""Field builders by the set of application keys present (at most one per subset of _APP_KEYS)."""
-
-
-def _taker(keys: tuple[str, ...]) -> Callable[[Callable[[str], Any]], dict[str, Any]]:
-    """A function ``pop -> {target: pop(key), ...}`` for these keys, in ``_APP_ITEMS`` order.
-
-    Generated once per key set (like ``collections.namedtuple`` does), from the constant names in
-    ``_APP_KEYS`` only (never from log text): one dict display is about twice as fast as
-    ``dict(zip(targets, map(pop, keys)))``, on the path of every application line. A repeated
-    target keeps its first position and its last value, as successive assignments would.
-    """
-    taker = _TAKERS.get(keys)
-    if taker is None:
-        entries = ", ".join(f"{_APP_KEYS[key]!r}: pop({key!r})" for key in keys)
-        namespace: dict[str, Any] = {}
-        exec(f"def take(pop):\n    return {{{entries}}}\n", namespace)  # noqa: S102 - constant names
-        taker = _TAKERS[keys] = namespace["take"]
-    return taker
-
-
-def _app_plan(shape: tuple[str, ...]) -> _AppPlan:
-    present = set(shape)
-    keys = tuple(key for key, _target in _APP_ITEMS if key in present)
-    targets = {_APP_KEYS[key] for key in keys}
-    plan = _AppPlan(_taker(keys), tuple(target for target in _APP_TYPED_TARGETS if target in targets))
-    if len(_APP_PLANS) >= _APP_PLANS_MAX:
-        _APP_PLANS.clear()
-    _APP_PLANS[shape] = plan
-    return plan
-
-
 def _parse_application(raw: str, obj: dict[str, Any]) -> _Result:
-    # Hot path (most lines): pop the known keys; what remains are the code's own keys (labels).
-    # Fields come in _APP_ITEMS order; the per-shape plan replaces one membership test per key.
+    """Powertools and Lambda JSON lines: the known keys become fields (in ``_APP_KEYS`` order), the
+    code's own keys stay together in ``labels``. When two keys map to one field (``requestId`` and
+    ``function_request_id``) and disagree, the second value stays in ``labels`` under its key."""
     message = obj.pop(_PT_MESSAGE, None)
-    shape = tuple(obj)
-    plan = _APP_PLANS.get(shape) or _app_plan(shape)
-    fields = plan.take(obj.pop)
-    for target in plan.typed:
-        value = fields[target]
-        if value.__class__ is str:
-            if target in _INT_FIELDS:  # the common case ("function_memory_size": "256") inline
-                try:
-                    fields[target] = int(value)
-                    continue
-                except ValueError:
-                    pass
-            fields[target] = _coerce(target, value)
-    if message.__class__ is str:
-        fields[_MESSAGE] = message
-    elif message is None:
-        fields[_MESSAGE] = raw
-    else:
-        fields[_MESSAGE] = dumps(message).decode()
-    if _LOG_LEVEL in fields:
-        level = fields[_LOG_LEVEL]
-        if level.__class__ is str and not level.isupper():
-            fields[_LOG_LEVEL] = level.upper()
-    if obj:
-        fields[_EXTRA] = obj
-    return (_APPLICATION, fields, False)
-
-
-_ShapeParser = Callable[[dict[str, Any], str], dict[str, Any]]
-_SHAPE_PARSERS: dict[tuple[str, ...], _ShapeParser] = {}
-"""Generated ``_parse_application`` for one exact key sequence (``message`` included), made when a
-shape is seen a second time; lines of a batch share a few shapes."""
-_SHAPES_SEEN: dict[tuple[str, ...], None] = {}
-_SHAPE_CODE: dict[str, Callable[[tuple[str, ...]], _ShapeParser]] = {}
-"""Compiled factories by generated source (shapes that differ only in label names share one)."""
-_SHAPE_KEYS_MAX = 64
-"""Longer shapes stay on the general path (the generated code unpacks every value into a local)."""
-
-
-def _count_shape(shape: tuple[str, ...]) -> None:
-    """Note an application shape; the second time it is seen, generate its parser."""
-    if shape in _SHAPES_SEEN:
-        if len(_SHAPE_PARSERS) >= _APP_PLANS_MAX:
-            _SHAPE_PARSERS.clear()
-        _SHAPE_PARSERS[shape] = _shape_parser(shape)
-        return
-    if len(_SHAPES_SEEN) >= _APP_PLANS_MAX:
-        _SHAPES_SEEN.clear()
-    if 0 < len(shape) <= _SHAPE_KEYS_MAX and not ({"_aws", "type", "routeKey"} & set(shape)):
-        _SHAPES_SEEN[shape] = None
-
-
-def _shape_parser(shape: tuple[str, ...]) -> _ShapeParser:
-    """``_parse_application``'s fields for lines of exactly this key sequence, in one function.
-
-    Same fields, same order, same conversions as ``_parse_application`` (which pops the keys):
-    the values are unpacked in the line's order, the mapped ones go into one dict display in
-    ``_APP_ITEMS`` order (a repeated target keeps its first position and its last value), then the
-    typed values, ``message``, the level and the remaining keys (labels, in the line's order).
-    The source holds only constant names from the key tables and positions: the label names of
-    the line are passed in as a tuple, never written into the code.
-    """
-    position = {key: index for index, key in enumerate(shape)}
-    entries: list[str] = []
-    final: dict[str, int] = {}  # target -> position of the value it ends with
+    document: dict[str, Any] = {}
     for key, target in _APP_ITEMS:
-        if key in position:
-            entries.append(f"{target!r}: v{position[key]}")
-            final[target] = position[key]
-    lines = [
-        "def make(labels):",
-        "    def parse(obj, raw):",
-        f"        {''.join(f'v{index}, ' for index in range(len(shape)))}= obj.values()",
-        f"        fields = {{{', '.join(entries)}}}",
-    ]
-    for target in _APP_TYPED_TARGETS:
-        if target in final:
-            value = f"v{final[target]}"
-            lines.append(f"        if {value}.__class__ is str:")
-            if target in _INT_FIELDS:
-                lines += [
-                    "            try:",
-                    f"                fields[{target!r}] = int({value})",
-                    "            except ValueError:",
-                    f"                fields[{target!r}] = coerce({target!r}, {value})",
-                ]
-            else:
-                lines.append(f"            fields[{target!r}] = coerce({target!r}, {value})")
-    if _PT_MESSAGE in position:
-        value = f"v{position[_PT_MESSAGE]}"
-        lines += [
-            f"        if {value}.__class__ is str:",
-            f"            fields[{_MESSAGE!r}] = {value}",
-            f"        elif {value} is None:",
-            f"            fields[{_MESSAGE!r}] = raw",
-            "        else:",
-            f"            fields[{_MESSAGE!r}] = dumps({value}).decode()",
-        ]
+        if key not in obj:
+            continue
+        value = obj.pop(key)
+        if target in _TYPED_FIELDS:
+            value = _coerce(target, value)
+        if target in document:
+            if document[target] != value:
+                obj[key] = value  # both kept: the first as the field, this one as a label
+            continue
+        document[target] = value
+    if message.__class__ is str:
+        document[_MESSAGE] = message
+    elif message is None:
+        document[_MESSAGE] = raw
     else:
-        lines.append(f"        fields[{_MESSAGE!r}] = raw")
-    if _LOG_LEVEL in final:
-        value = f"v{final[_LOG_LEVEL]}"
-        lines += [
-            f"        if {value}.__class__ is str and not {value}.isupper():",
-            f"            fields[{_LOG_LEVEL!r}] = {value}.upper()",
-        ]
-    rest = [index for index, key in enumerate(shape) if key not in _APP_KEYS and key != _PT_MESSAGE]
-    if rest:
-        labels = ", ".join(f"labels[{n}]: v{index}" for n, index in enumerate(rest))
-        lines.append(f"        fields[{_EXTRA!r}] = {{{labels}}}")
-    lines += ["        return fields", "    return parse", ""]
-    source = "\n".join(lines)
-    factory = _SHAPE_CODE.get(source)
-    if factory is None:
-        if len(_SHAPE_CODE) >= _APP_PLANS_MAX:
-            _SHAPE_CODE.clear()
-        namespace: dict[str, Any] = {"coerce": _coerce, "dumps": dumps}
-        exec(source, namespace)  # noqa: S102 - constant names and positions only
-        factory = _SHAPE_CODE[source] = namespace["make"]
-    return factory(tuple(shape[index] for index in rest))
+        try:
+            document[_MESSAGE] = dumps(message).decode()
+        except EncodeError:
+            document[_MESSAGE] = raw  # a value JSON cannot write back (too deep): the line as it came
+    level = document.get(_LOG_LEVEL)
+    if level.__class__ is str and not level.isupper():
+        document[_LOG_LEVEL] = level.upper()
+    if obj:
+        document[_EXTRA] = obj
+    return (_APPLICATION, document, False)
 
 
 def _parse_access(raw: str, obj: dict[str, Any]) -> _Result:
-    fields: dict[str, Any] = {_MESSAGE: raw}
+    document: dict[str, Any] = {_MESSAGE: raw}
     labels: dict[str, Any] = {}
     for key, value in obj.items():
         if value == "-" or value is None or value == "":
@@ -451,63 +321,63 @@ def _parse_access(raw: str, obj: dict[str, Any]) -> _Result:
         if target is None:
             labels[key] = value
         else:
-            fields[target] = _coerce(target, value)
+            document[target] = _coerce(target, value)
     if labels:
-        fields[_EXTRA] = labels
-    return (f.KIND_ACCESS, fields, False)
+        document[_EXTRA] = labels
+    return (fields.KIND_ACCESS, document, False)
 
 
 def _parse_platform_json(raw: str, kind: str, obj: dict[str, Any]) -> _Result:
     record: dict[str, Any] = obj["record"]
-    fields: dict[str, Any] = {_MESSAGE: raw, f.LAMBDA_PLATFORM_TYPE: kind.removeprefix("platform.")}
+    document: dict[str, Any] = {_MESSAGE: raw, fields.LAMBDA_PLATFORM_TYPE: kind.removeprefix("platform.")}
     labels: dict[str, Any] = {}
     for key, value in record.items():
         if key == "requestId" and isinstance(value, str):
-            fields[f.LAMBDA_REQUEST_ID] = value
+            document[fields.LAMBDA_REQUEST_ID] = value
         elif key == "metrics" and isinstance(value, dict):
             for metric, number in value.items():
                 target = _PLATFORM_METRICS.get(metric)
                 if target is None:
                     labels[metric] = number
                 else:
-                    fields[target] = _coerce(target, number)
+                    document[target] = _coerce(target, number)
         elif key == "status" and isinstance(value, str):
-            fields[f.LAMBDA_STATUS] = value
+            document[fields.LAMBDA_STATUS] = value
         elif key == "errorType" and isinstance(value, str):
-            fields[f.ERROR_TYPE] = value
+            document[fields.ERROR_TYPE] = value
         elif key == "tracing" and isinstance(value, dict) and isinstance(value.get("value"), str):
             root = _TRACE_ROOT.search(value["value"])
             if root:
-                fields[f.TRACE_ID] = root.group(1)
+                document[fields.TRACE_ID] = root.group(1)
             labels["tracing"] = value
         else:
             labels[key] = value
     if labels:
-        fields[_EXTRA] = labels
-    return (_PLATFORM, fields, False)
+        document[_EXTRA] = labels
+    return (_PLATFORM, document, False)
 
 
 def _parse_platform_text(message: str) -> _Result:
     line = message.rstrip("\n")
     word, _, rest = line.partition(" ")
-    fields: dict[str, Any] = {_MESSAGE: message, _PLATFORM_TYPE: word.lower()}
+    document: dict[str, Any] = {_MESSAGE: message, fields.LAMBDA_PLATFORM_TYPE: word.lower()}
     labels: dict[str, Any] = {}
     start_end = _START_END_LINE.match(line) if word in ("START", "END") else None
     if start_end is not None:
         # "START RequestId: <id> Version: $LATEST" / "END RequestId: <id>"
         request_id, version = start_end.groups()
-        fields[_REQUEST_ID] = request_id
+        document[fields.LAMBDA_REQUEST_ID] = request_id
         if version is not None:
             labels["version"] = version
     else:
         report = _REPORT_LINE.match(line) if word == "REPORT" else None
         if report is not None:  # the common REPORT shape, in one regex
             request_id, duration, billed, memory, used, rest = report.groups()
-            fields[_REQUEST_ID] = request_id
-            fields[_DURATION] = float(duration)
-            fields[_BILLED] = int(billed)
-            fields[_MEMORY] = int(memory)
-            fields[_MAX_MEMORY] = int(used)
+            document[fields.LAMBDA_REQUEST_ID] = request_id
+            document[fields.LAMBDA_DURATION_MS] = float(duration)
+            document[fields.LAMBDA_BILLED_DURATION_MS] = int(billed)
+            document[fields.LAMBDA_MEMORY_SIZE_MB] = int(memory)
+            document[fields.LAMBDA_MAX_MEMORY_USED_MB] = int(used)
         # REPORT extras and INIT_*: tab-separated "Key: value [unit]" parts
         for part in rest.replace("\n", "\t").split("\t"):
             key, sep, value = part.partition(": ")
@@ -521,10 +391,10 @@ def _parse_platform_text(message: str) -> _Result:
                 continue
             if target in _INT_FIELDS or target in _FLOAT_FIELDS:
                 value = value.split(" ", 1)[0]  # drop the unit
-            fields[target] = _coerce(target, value)
+            document[target] = _coerce(target, value)
     if labels:
-        fields[_EXTRA] = labels
-    return (_PLATFORM, fields, False)
+        document[_EXTRA] = labels
+    return (_PLATFORM, document, False)
 
 
 def _coerce(target: str, value: Any) -> Any:
@@ -534,17 +404,20 @@ def _coerce(target: str, value: Any) -> Any:
     moves it into ``unmapped`` instead of losing it.
     """
     if target in _INT_FIELDS:
+        number: Any = value
         if isinstance(value, str):
             try:
-                return int(value)
+                number = int(value)
             except ValueError:
                 try:
-                    return int(float(value))
+                    number = int(float(value))
                 except (ValueError, OverflowError):
                     return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        if isinstance(number, int) and not _LONG_MIN <= number <= _LONG_MAX:
+            return value  # beyond a long: kept as it came (OpenSearch's long would refuse it)
+        return number
     if target in _FLOAT_FIELDS:
         if isinstance(value, str):
             try:

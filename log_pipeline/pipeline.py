@@ -17,14 +17,16 @@ from typing import Any
 from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DeadLetterStore, S3DeadLetters, batch_record, malformed_record
 from log_pipeline.delivery import Deliverer, DeliveryLimits
-from log_pipeline.documents import build_batch
+from log_pipeline.documents import Batch
 from log_pipeline.observability import InvocationStats, emit
-from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, decode_event
+from log_pipeline.subscription import CONTROL_MESSAGE, MalformedEvent, Payload, accept_events, decode_event
 from log_pipeline.transport import Transport
 from signals.lambda_env import gc_paused
 
 DEFAULT_BUDGET_S = 60.0
 """Time budget when there is no Lambda context (CLI, replay)."""
+REPORT_MARGIN_S = 0.25
+"""Time kept after the dead-letter write for the summary and EMF lines."""
 
 
 class DeliveryIncomplete(RuntimeError):
@@ -80,7 +82,8 @@ class Shipper:
             if context is not None and hasattr(context, "get_remaining_time_in_millis")
             else DEFAULT_BUDGET_S
         )
-        deadline = self._clock() + remaining_s - deadline_reserve(remaining_s)
+        ends_at = self._clock() + remaining_s
+        deadline = ends_at - deadline_reserve(remaining_s)
         stats = InvocationStats()
         # A batch allocates tens of thousands of short-lived dicts without reference cycles (reference
         # counting frees them); the cyclic collector would walk them again and again (measured as
@@ -90,40 +93,45 @@ class Shipper:
                 payload = decode_event(event)
             except MalformedEvent as exc:
                 stats.malformed = True
-                stats.dead_letter = self._dead_letter(malformed_record(event, str(exc), request_id), str(exc))
+                record = malformed_record(event, str(exc), request_id)
+                stats.dead_letter = self._dead_letter(record, str(exc), ends_at)
                 emit(stats, request_id, self._write)
                 return stats.as_dict()
             if payload["messageType"] == CONTROL_MESSAGE:
                 return stats.as_dict()
-            self.ship_payload(payload, deadline, request_id, stats)
+            self.ship_payload(payload, deadline, request_id, stats, ends_at=ends_at)
             del payload
         emit(stats, request_id, self._write)
         return stats.as_dict()
 
     def ship_payload(
-        self, payload: Payload, deadline: float, request_id: str, stats: InvocationStats | None = None
+        self,
+        payload: Payload,
+        deadline: float,
+        request_id: str,
+        stats: InvocationStats | None = None,
+        *,
+        ends_at: float | None = None,
+        use_document_id: bool | None = None,
     ) -> InvocationStats:
-        """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``."""
+        """Index one decoded DATA_MESSAGE payload; dead-letter what cannot be indexed by ``deadline``
+        (the dead-letter write must be done by ``ends_at``; default: the reserve after ``deadline``)."""
         stats = stats or InvocationStats()
         stats.log_group = payload["logGroup"]
-        batch = build_batch(
+        rejected = accept_events(payload)  # malformed events, or beyond CloudWatch's limits
+        with_ids = self.config.use_document_id if use_document_id is None else use_document_id
+        batch = Batch(
             payload,
             region=self.config.region,
             ship_emf=self.config.ship_emf,
-            use_document_id=self.config.use_document_id,
+            use_document_id=with_ids,
             max_bytes=self.config.bulk_max_bytes,
             max_docs=self.config.bulk_max_docs,
-            keep_documents=False,
-            lazy=True,
             buffer=self._buffer,
         )
-        # Lazy: each body is built when delivery reaches it (sent and freed before the next).
-        try:
-            result = self._deliverer.deliver_batch(batch, deadline)
-        finally:
-            batch.close()  # a no-op once every body was built (the normal case)
-        stats.events_received += batch.events_received
-        stats.emf_skipped += batch.emf_skipped  # final now that every body was built
+        result = self._deliverer.deliver(batch, deadline)
+        stats.events_received += batch.events_received + len(rejected)
+        stats.emf_skipped += batch.emf_skipped  # final: delivery reads every event
         stats.docs_indexed += result.indexed
         stats.docs_retried += result.retried
         stats.bulk_requests += result.bulk_requests
@@ -132,18 +140,24 @@ class Shipper:
         if payload["logEvents"]:
             oldest = min(map(itemgetter("timestamp"), payload["logEvents"]))
             stats.max_ingest_lag_ms = max(stats.max_ingest_lag_ms, int(time.time() * 1000) - oldest)
-        if result.failed:
+        failures = [*rejected, *batch.unencodable]
+        failures += [(dict(failure.action.event), failure.reason) for failure in result.failed]
+        if failures:
             source = {key: value for key, value in payload.items() if key != "logEvents"}
-            failures = [(dict(failure.action.event), failure.reason) for failure in result.failed]
             stats.docs_dead_lettered += len(failures)
+            if ends_at is None:
+                ends_at = deadline + deadline_reserve(deadline - self._clock())
             stats.dead_letter = self._dead_letter(
-                batch_record(source, failures, request_id), f"{len(failures)} document(s) not indexed"
+                batch_record(source, failures, request_id, document_ids=with_ids),
+                f"{len(failures)} document(s) not indexed",
+                ends_at,
             )
         return stats
 
-    def _dead_letter(self, record: dict[str, Any], why: str) -> str:
+    def _dead_letter(self, record: dict[str, Any], why: str, ends_at: float) -> str:
         if self.dead_letters is None:
             raise DeliveryIncomplete(
                 f"{why} and no dead-letter store is configured: {record.get('reason', '')}"
             )
-        return self.dead_letters.write(record)
+        # What is left of the invocation, less a moment for the report line.
+        return self.dead_letters.write(record, max(0.1, ends_at - self._clock() - REPORT_MARGIN_S))

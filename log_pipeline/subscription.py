@@ -61,7 +61,7 @@ def decode_event(event: Any) -> Payload:
         raise MalformedEvent(f"awslogs.data is not valid base64: {exc}") from None
     try:
         raw = gunzip(compressed)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error) as exc:
         raise MalformedEvent(f"awslogs.data is not valid gzip: {exc}") from None
     try:
         decoded = orjson.loads(raw)
@@ -70,36 +70,40 @@ def decode_event(event: Any) -> Payload:
     return validate_payload(decoded)
 
 
-_GZIP_MAGIC = b"\x1f\x8b\x08"
-_SIZE_HINT_LIMIT = 64 * 1024 * 1024
-"""Largest trailer size trusted as the output buffer's size (a subscription payload is a few MB)."""
+MAX_DECOMPRESSED_BYTES = 10 * 1024 * 1024
+"""Largest decompressed payload accepted: CloudWatch's 1 MiB of messages, each byte at most six in
+JSON (``\\u0001``), plus the ids and timestamps of 10,000 events, stays under 8 MiB."""
 
 
-def gunzip(compressed: bytes) -> bytes:
-    """``gzip.decompress``, with one output buffer of the right size in the usual case.
+class PayloadTooLarge(MalformedEvent):
+    """The compressed data expands beyond ``MAX_DECOMPRESSED_BYTES`` (not decompressed further)."""
 
-    ``gzip.decompress`` grows its output block by block and joins the blocks: for a 10,000-event
-    batch that is a second multi-megabyte allocation and copy (measured: about 1,400 page faults
-    and 2 to 3 ms per batch). CloudWatch sends one gzip member, whose trailer holds the size, so
-    ``zlib.decompress`` (which checks the member's CRC and size) can write into one buffer. Only
-    when the stream is certainly a single member with nothing after it (no gzip header past the
-    first, the last four bytes are the output's size); anything else, and every error, goes
-    through ``gzip.decompress`` itself, so the results and error messages are the same.
-    """
-    if len(compressed) >= 18 and compressed.find(_GZIP_MAGIC, 10) < 0:
-        size = int.from_bytes(compressed[-4:], "little")
-        if 0 < size <= _SIZE_HINT_LIMIT:
-            try:
-                out = zlib.decompress(compressed, 31, size)
-            except zlib.error:
-                out = None  # gzip.decompress raises its own error below
-            if out is not None and len(out) == size:
-                return out
-    return gzip.decompress(compressed)
+
+def gunzip(compressed: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """``gzip.decompress`` that stops at ``limit`` output bytes (a 258 KB event can expand to
+    190 MB). Same output for every stream it accepts (members in a row, zero padding after them);
+    ``zlib.error`` or ``EOFError`` for a damaged or truncated one; ``PayloadTooLarge`` past ``limit``."""
+    parts: list[bytes] = []
+    size = 0
+    data = compressed
+    while data:
+        member = zlib.decompressobj(31)
+        out = member.decompress(data, limit - size + 1)
+        size += len(out)
+        if size > limit:
+            raise PayloadTooLarge(f"awslogs.data decompresses to more than {limit} bytes")
+        if not member.eof:
+            raise EOFError("compressed data ended before the end of the gzip stream")
+        parts.append(out)
+        data = member.unused_data.lstrip(b"\x00")
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def validate_payload(decoded: Any) -> Payload:
-    """Check a decoded payload has the fields CloudWatch always sends, with the right types."""
+    """Check a decoded payload has the fields CloudWatch always sends, with the right types.
+
+    The events themselves are checked by ``accept_events``: one bad event is set aside alone.
+    """
     if not isinstance(decoded, dict):
         raise MalformedEvent("payload is not a JSON object")
     message_type = decoded.get("messageType")
@@ -110,29 +114,58 @@ def validate_payload(decoded: Any) -> Payload:
     for key in ("owner", "logGroup", "logStream"):
         if not isinstance(decoded.get(key), str):
             raise MalformedEvent(f"payload field {key} is missing or not a string")
-    events = decoded.get("logEvents")
-    if not isinstance(events, list):
+    if not isinstance(decoded.get("logEvents"), list):
         raise MalformedEvent("payload field logEvents is missing or not a list")
-    if _all_events_valid(events):
-        return decoded  # type: ignore[return-value]
-    for position, item in enumerate(events):  # find the first bad one, for the reason
-        # Exact classes: JSON gives str and int (and bool is not a timestamp). One pass, no .get().
-        try:
-            timestamp = item["timestamp"]
-            valid = (
-                item["id"].__class__ is str
-                and item["message"].__class__ is str
-                and timestamp.__class__ is int
-                and 0 <= timestamp <= MAX_TIMESTAMP_MS
-            )
-        except (KeyError, TypeError):
-            valid = False
-        if not valid:
-            raise MalformedEvent(
-                f"logEvents[{position}] needs a string id, a string message and an integer timestamp "
-                f"between 0 and {MAX_TIMESTAMP_MS}"
-            )
     return decoded  # type: ignore[return-value]
+
+
+_BAD_EVENT = f"needs a string id, a string message and an integer timestamp between 0 and {MAX_TIMESTAMP_MS}"
+
+
+def accept_events(payload: Payload) -> list[tuple[Any, str]]:
+    """Keep in ``payload["logEvents"]`` the events that are well formed and within CloudWatch's
+    limits (10,000 events, 1 MiB counting 26 bytes per event); return the others, each with its
+    reason, in their order. Nothing CloudWatch could not have sent is processed."""
+    events: list[Any] = payload["logEvents"]
+    if len(events) <= MAX_BATCH_EVENTS and _all_events_valid(events) and _within_bytes(events):
+        return []
+    accepted: list[LogEvent] = []
+    rejected: list[tuple[Any, str]] = []
+    size = 0
+    for position, item in enumerate(events):
+        if not _event_valid(item):
+            rejected.append((item, f"logEvents[{position}] {_BAD_EVENT}"))
+        elif len(accepted) >= MAX_BATCH_EVENTS:
+            rejected.append((item, f"beyond CloudWatch's {MAX_BATCH_EVENTS} events per batch; not processed"))
+        else:
+            event_bytes = event_size(item["message"])
+            if size + event_bytes > MAX_BATCH_BYTES:
+                reason = f"event of {event_bytes} bytes beyond CloudWatch's {MAX_BATCH_BYTES} bytes per batch"
+                rejected.append((item, reason + "; not processed"))
+            else:
+                size += event_bytes
+                accepted.append(item)
+    payload["logEvents"] = accepted
+    return rejected
+
+
+def _event_valid(item: Any) -> bool:
+    # Exact classes: JSON gives str and int (and bool is not a timestamp).
+    try:
+        timestamp = item["timestamp"]
+        return (
+            item["id"].__class__ is str
+            and item["message"].__class__ is str
+            and timestamp.__class__ is int
+            and 0 <= timestamp <= MAX_TIMESTAMP_MS
+        )
+    except (KeyError, TypeError):
+        return False
+
+
+def _within_bytes(events: list[LogEvent]) -> bool:
+    messages = map(_EVENT_MESSAGE, events)
+    return sum(map(len, map(str.encode, messages))) + EVENT_OVERHEAD_BYTES * len(events) <= MAX_BATCH_BYTES
 
 
 _EVENT_ID, _EVENT_TIMESTAMP, _EVENT_MESSAGE = itemgetter("id"), itemgetter("timestamp"), itemgetter("message")
@@ -140,7 +173,7 @@ _STR, _INT = frozenset({str}), frozenset({int})
 
 
 def _all_events_valid(events: list[Any]) -> bool:
-    """The per-event checks of ``validate_payload``, a column at a time (no Python step per event)."""
+    """``_event_valid`` for every event, a column at a time (no Python step per event)."""
     try:
         timestamps = list(map(_EVENT_TIMESTAMP, events))
         return (

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from log_pipeline.config import AuthMode
-from signals import logs as f
+from signals import logs as fields
 
 TEMPLATE_VERSION = 1
 TEMPLATE_DIR = "log_pipeline/templates"
@@ -29,50 +29,50 @@ TEMPLATE_DIR = "log_pipeline/templates"
 _KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 1024}
 _TEXT: dict[str, Any] = {"type": "text"}
 _FIELD_TYPES: dict[str, dict[str, Any]] = {
-    f.TIMESTAMP: {"type": "date", "format": "strict_date_optional_time||epoch_millis"},
-    f.MESSAGE: _TEXT,
-    f.LOG_LEVEL: _KEYWORD,
-    f.LOG_LOGGER: _KEYWORD,
-    f.SERVICE_NAME: _KEYWORD,
-    f.CLOUD_REGION: _KEYWORD,
-    f.CLOUD_ACCOUNT_ID: _KEYWORD,
-    f.CW_LOG_GROUP: _KEYWORD,
-    f.CW_LOG_STREAM: _KEYWORD,
-    f.CW_EVENT_ID: _KEYWORD,
-    f.CW_INGESTION_TIME: {"type": "date"},
-    f.LAMBDA_REQUEST_ID: _KEYWORD,
-    f.LAMBDA_FUNCTION_NAME: _KEYWORD,
-    f.LAMBDA_COLD_START: {"type": "boolean"},
-    f.LAMBDA_DURATION_MS: {"type": "double"},
-    f.LAMBDA_BILLED_DURATION_MS: {"type": "long"},
-    f.LAMBDA_MEMORY_SIZE_MB: {"type": "integer"},
-    f.LAMBDA_MAX_MEMORY_USED_MB: {"type": "integer"},
-    f.LAMBDA_INIT_DURATION_MS: {"type": "double"},
-    f.LAMBDA_RESTORE_DURATION_MS: {"type": "double"},
-    f.LAMBDA_STATUS: _KEYWORD,
-    f.LAMBDA_PLATFORM_TYPE: _KEYWORD,
-    f.TRACE_ID: _KEYWORD,
-    f.CORRELATION_ID: _KEYWORD,
-    f.EVENT_KIND: _KEYWORD,
-    f.ERROR_TYPE: _KEYWORD,
-    f.ERROR_MESSAGE: _TEXT,
-    f.ERROR_STACK_TRACE: _TEXT,
-    f.CODE_LOCATION: _KEYWORD,
-    f.HTTP_METHOD: _KEYWORD,
-    f.HTTP_ROUTE: _KEYWORD,
-    f.HTTP_PATH: _KEYWORD,
-    f.HTTP_STATUS: {"type": "integer"},
-    f.HTTP_RESPONSE_BYTES: {"type": "long"},
-    f.HTTP_LATENCY_MS: {"type": "double"},
-    f.HTTP_INTEGRATION_LATENCY_MS: {"type": "double"},
-    f.HTTP_INTEGRATION_ERROR: _TEXT,
-    f.HTTP_REQUEST_ID: _KEYWORD,
-    f.SOURCE_IP: {"type": "ip"},
-    f.USER_AGENT: _KEYWORD,
-    f.CALLER_ARN: _KEYWORD,
-    f.CALLER_ACCOUNT: _KEYWORD,
-    f.EXTRA: {"type": "flat_object"},
-    f.UNMAPPED: {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 8191}}},
+    fields.TIMESTAMP: {"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+    fields.MESSAGE: _TEXT,
+    fields.LOG_LEVEL: _KEYWORD,
+    fields.LOG_LOGGER: _KEYWORD,
+    fields.SERVICE_NAME: _KEYWORD,
+    fields.CLOUD_REGION: _KEYWORD,
+    fields.CLOUD_ACCOUNT_ID: _KEYWORD,
+    fields.CW_LOG_GROUP: _KEYWORD,
+    fields.CW_LOG_STREAM: _KEYWORD,
+    fields.CW_EVENT_ID: _KEYWORD,
+    fields.CW_INGESTION_TIME: {"type": "date"},
+    fields.LAMBDA_REQUEST_ID: _KEYWORD,
+    fields.LAMBDA_FUNCTION_NAME: _KEYWORD,
+    fields.LAMBDA_COLD_START: {"type": "boolean"},
+    fields.LAMBDA_DURATION_MS: {"type": "double"},
+    fields.LAMBDA_BILLED_DURATION_MS: {"type": "long"},
+    fields.LAMBDA_MEMORY_SIZE_MB: {"type": "integer"},
+    fields.LAMBDA_MAX_MEMORY_USED_MB: {"type": "integer"},
+    fields.LAMBDA_INIT_DURATION_MS: {"type": "double"},
+    fields.LAMBDA_RESTORE_DURATION_MS: {"type": "double"},
+    fields.LAMBDA_STATUS: _KEYWORD,
+    fields.LAMBDA_PLATFORM_TYPE: _KEYWORD,
+    fields.TRACE_ID: _KEYWORD,
+    fields.CORRELATION_ID: _KEYWORD,
+    fields.EVENT_KIND: _KEYWORD,
+    fields.ERROR_TYPE: _KEYWORD,
+    fields.ERROR_MESSAGE: _TEXT,
+    fields.ERROR_STACK_TRACE: _TEXT,
+    fields.CODE_LOCATION: _KEYWORD,
+    fields.HTTP_METHOD: _KEYWORD,
+    fields.HTTP_ROUTE: _KEYWORD,
+    fields.HTTP_PATH: _KEYWORD,
+    fields.HTTP_STATUS: {"type": "integer"},
+    fields.HTTP_RESPONSE_BYTES: {"type": "long"},
+    fields.HTTP_LATENCY_MS: {"type": "double"},
+    fields.HTTP_INTEGRATION_LATENCY_MS: {"type": "double"},
+    fields.HTTP_INTEGRATION_ERROR: _TEXT,
+    fields.HTTP_REQUEST_ID: _KEYWORD,
+    fields.SOURCE_IP: {"type": "ip"},
+    fields.USER_AGENT: _KEYWORD,
+    fields.CALLER_ARN: _KEYWORD,
+    fields.CALLER_ACCOUNT: _KEYWORD,
+    fields.EXTRA: {"type": "flat_object"},
+    fields.UNMAPPED: {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 8191}}},
 }
 
 
@@ -93,7 +93,7 @@ def _nested_properties(flat: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def template_name(kind: str) -> str:
-    return f"{f.INDEX_PREFIX}-{kind}"
+    return f"{fields.INDEX_PREFIX}-{kind}"
 
 
 def index_templates() -> dict[str, dict[str, Any]]:
@@ -101,13 +101,13 @@ def index_templates() -> dict[str, dict[str, Any]]:
     mappings = {"dynamic": "false", "properties": _nested_properties(_FIELD_TYPES)}
     return {
         template_name(kind): {
-            "index_patterns": [f.index_pattern(kind)],
+            "index_patterns": [fields.index_pattern(kind)],
             "priority": 200,
             "version": TEMPLATE_VERSION,
             "template": {"mappings": mappings},
             "_meta": {"managed_by": "log_pipeline", "event_kind": kind},
         }
-        for kind in f.EVENT_KINDS
+        for kind in fields.EVENT_KINDS
     }
 
 

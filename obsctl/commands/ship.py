@@ -58,10 +58,14 @@ def register(sub: Any) -> None:
     replay = commands.add_parser(
         "replay",
         help="Send dead letters again from s3://bucket/prefix or a local directory",
-        description="Read dead-letter records from s3://bucket/prefix or a directory and ship their events "
-        "again. A record whose events fail again is replaced by a record of just those events (same "
-        "location), so replaying again never duplicates them. Prints a JSON report; exit 1 if some "
-        "events failed again.",
+        description="Read dead-letter records (the shipper's own, and Lambda's on-failure destination "
+        "records) from s3://bucket/prefix or a directory and ship their events again. Each record is "
+        "rewritten in place with only the events still not indexed, so an event indexed by a replay is "
+        "never sent again (a record left empty is removed by --delete). Records written with "
+        "USE_DOCUMENT_ID=true are replayed with the same document ids (a repeat overwrites). Without ids, "
+        "an event whose request timed out after OpenSearch indexed it can still appear twice (collapse on "
+        "aws.cloudwatch.event_id). Objects that are not records are skipped with a message. Prints a "
+        "JSON report; exit 1 if some events failed again.",
     )
     replay.add_argument("source", help="s3://bucket/prefix or a directory of dead-letter records")
     _add_endpoint_options(replay)
@@ -71,6 +75,12 @@ def register(sub: Any) -> None:
     )
     replay.add_argument(
         "--delete", action="store_true", help="delete each record once all its events indexed"
+    )
+    replay.add_argument(
+        "--use-document-id",
+        action="store_true",
+        default=None,
+        help="send event ids as _id for every record (default: as each record was written)",
     )
     replay.set_defaults(func=_replay)
 
@@ -105,16 +115,21 @@ def _read_payload(raw: bytes) -> Any:
 
 def _transform(args: argparse.Namespace) -> int:
     from log_pipeline.documents import build_batch
-    from log_pipeline.subscription import CONTROL_MESSAGE
+    from log_pipeline.subscription import CONTROL_MESSAGE, accept_events
 
     payload = _read_payload(sys.stdin.buffer.read())
     if payload["messageType"] == CONTROL_MESSAGE:
         return 0
+    for _event, reason in accept_events(payload):
+        print(f"event set aside (it would be dead-lettered): {reason}", file=sys.stderr)
     batch = build_batch(
         payload, region=args.doc_region, ship_emf=args.ship_emf, use_document_id=args.use_document_id
     )
+    actions = batch.actions
+    for event, reason in batch.unencodable:
+        print(f"event {event['id']} set aside (it would be dead-lettered): {reason}", file=sys.stderr)
     try:
-        _write_documents(batch.actions, args.with_index)
+        _write_documents(actions, args.with_index)
     except BrokenPipeError:  # a closed reader (| head) is not an error
         import os
 
@@ -123,7 +138,7 @@ def _transform(args: argparse.Namespace) -> int:
 
 
 def _write_documents(actions: Any, with_index: bool) -> None:
-    import orjson
+    from log_pipeline.encoding import dumps
 
     out = sys.stdout.buffer
     for action in actions:
@@ -131,9 +146,9 @@ def _write_documents(actions: Any, with_index: bool) -> None:
             line: dict[str, Any] = {"_index": action.index, "_source": action.doc}
             if action.doc_id is not None:
                 line["_id"] = action.doc_id
-            out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+            out.write(dumps(line, newline=True))
         else:
-            out.write(orjson.dumps(action.doc, option=orjson.OPT_APPEND_NEWLINE))
+            out.write(dumps(action.doc, newline=True))
     out.flush()
 
 
@@ -198,10 +213,13 @@ def _replay(args: argparse.Namespace) -> int:
     elif not Path(args.source).is_dir():
         raise CliError(f"{args.source} is neither an s3:// URI nor a directory")
     shipper = _shipper(args)
+    skipped: list[str] = []
     try:
-        records = list(read_records(args.source, s3))
+        records = list(read_records(args.source, s3, skipped))
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    for message in skipped:
+        print(message, file=sys.stderr)
     # What fails again replaces its record in place (S3: same bucket and key, SSE-KMS).
     store: DirectoryDeadLetters | S3DeadLetters
     if s3 is None:
@@ -209,7 +227,8 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         bucket, _, prefix = args.source[len("s3://") :].partition("/")
         store = S3DeadLetters(s3, bucket, args.kms_key_id, prefix)
-    report = replay(records, shipper, requeue=store.replace)
+    report = replay(records, shipper, requeue=store.replace, use_document_id=args.use_document_id)
+    report.skipped = skipped
     if args.delete:
         for location in report.replayed:
             if location.startswith("s3://"):

@@ -24,7 +24,7 @@ import pytest
 from local_platform.stack import LocalStack
 from obsctl import client, sigv4
 from signals import logs as fields
-from signals import metrics as m
+from signals import metrics as M
 
 pytestmark = pytest.mark.integration
 
@@ -148,8 +148,8 @@ def test_s3_failure_is_fixed_500_with_request_id(local_stack: LocalStack) -> Non
     assert response.json() == {"error": "internal_error", "request_id": response.request_id}
     # and the catalog's metric filter counted the function's ERROR line, as CloudWatch Logs would
     cloudwatch = local_stack.emulator.client("cloudwatch")
-    listed = cloudwatch.list_metrics(Namespace=m.LOG_METRIC_NAMESPACE)["Metrics"]
-    assert {x["MetricName"] for x in listed} == {m.LOGMETRIC_APP_ERRORS}
+    listed = cloudwatch.list_metrics(Namespace=M.LOG_METRIC_NAMESPACE)["Metrics"]
+    assert {x["MetricName"] for x in listed} == {M.LOGMETRIC_APP_ERRORS}
 
 
 def test_logs_reach_cloudwatch_logs(local_stack: LocalStack) -> None:
@@ -185,12 +185,12 @@ def test_metrics_reach_cloudwatch(local_stack: LocalStack) -> None:
     assert _get(local_stack, "/objects?limit=1").status == 200
     listed = local_stack.emulator.client("cloudwatch").list_metrics()["Metrics"]
     present = {(x["Namespace"], x["MetricName"]) for x in listed}
-    for name in (m.APIGW_COUNT, m.APIGW_4XX, m.APIGW_5XX, m.APIGW_LATENCY, m.APIGW_INTEGRATION_LATENCY):
-        assert (m.APIGW_NAMESPACE, name) in present
-    for name in (m.LAMBDA_INVOCATIONS, m.LAMBDA_ERRORS, m.LAMBDA_DURATION):
-        assert (m.LAMBDA_NAMESPACE, name) in present
+    for name in (M.APIGW_COUNT, M.APIGW_4XX, M.APIGW_5XX, M.APIGW_LATENCY, M.APIGW_INTEGRATION_LATENCY):
+        assert (M.APIGW_NAMESPACE, name) in present
+    for name in (M.LAMBDA_INVOCATIONS, M.LAMBDA_ERRORS, M.LAMBDA_DURATION):
+        assert (M.LAMBDA_NAMESPACE, name) in present
     # EMF lines the function printed became custom metrics
-    assert (m.NAMESPACE, m.OBJECTS_LISTED) in present
+    assert (M.NAMESPACE, M.OBJECTS_LISTED) in present
 
 
 def _obsctl_call(stack: LocalStack, *args: str, region: str | None) -> subprocess.CompletedProcess[str]:

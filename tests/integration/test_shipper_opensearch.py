@@ -24,7 +24,7 @@ from log_pipeline.pipeline import Shipper
 from log_pipeline.replay import replay
 from log_pipeline.subscription import encode_payload
 from log_pipeline.templates import apply_index_templates, index_templates
-from signals import logs as f
+from signals import logs as fields
 from signals.metrics import SHIPPER_EVENTS_RECEIVED
 
 pytestmark = pytest.mark.integration
@@ -60,9 +60,9 @@ def _fresh(name: str) -> dict[str, Any]:
 
 
 def _search(url: str, query: dict[str, Any]) -> list[dict[str, Any]]:
-    requests.post(f"{url}/{f.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
+    requests.post(f"{url}/{fields.ALL_INDICES_PATTERN}/_refresh", timeout=30).raise_for_status()
     response = requests.post(
-        f"{url}/{f.ALL_INDICES_PATTERN}/_search", json={"size": 100, "query": query}, timeout=30
+        f"{url}/{fields.ALL_INDICES_PATTERN}/_search", json={"size": 100, "query": query}, timeout=30
     )
     response.raise_for_status()
     return [hit["_source"] for hit in response.json()["hits"]["hits"]]
@@ -102,23 +102,23 @@ def test_documents_are_findable_by_request_id_and_trace_id(node):
     summary = _ship(node, payload)
     assert summary["docs_indexed"] == 13 and summary["emf_skipped"] == 1
     request_id = f"6f1c3c9e-{tag[:4]}-{tag[4:8]}-{tag[8:12]}-1b2c3d4e5f60"
-    by_request = _search(node, {"term": {f.LAMBDA_REQUEST_ID: request_id}})
-    assert {d[f.LAMBDA_PLATFORM_TYPE] for d in by_request if f.LAMBDA_PLATFORM_TYPE in d} == {
+    by_request = _search(node, {"term": {fields.LAMBDA_REQUEST_ID: request_id}})
+    assert {d[fields.LAMBDA_PLATFORM_TYPE] for d in by_request if fields.LAMBDA_PLATFORM_TYPE in d} == {
         "start",
         "end",
         "report",
     }
-    report = next(d for d in by_request if d.get(f.LAMBDA_PLATFORM_TYPE) == "report")
-    assert report[f.LAMBDA_DURATION_MS] == 48.27
-    by_trace = _search(node, {"term": {f.TRACE_ID: f"1-6746f0a1-{tag}718293a4b5c6"}})
+    report = next(d for d in by_request if d.get(fields.LAMBDA_PLATFORM_TYPE) == "report")
+    assert report[fields.LAMBDA_DURATION_MS] == 48.27
+    by_trace = _search(node, {"term": {fields.TRACE_ID: f"1-6746f0a1-{tag}718293a4b5c6"}})
     assert len(by_trace) == 4  # three Powertools lines of that request and its REPORT
     numeric = _search(
         node,
         {
             "bool": {
                 "filter": [
-                    {"term": {f.LAMBDA_REQUEST_ID: request_id}},
-                    {"range": {f.LAMBDA_BILLED_DURATION_MS: {"gte": 49}}},
+                    {"term": {fields.LAMBDA_REQUEST_ID: request_id}},
+                    {"range": {fields.LAMBDA_BILLED_DURATION_MS: {"gte": 49}}},
                 ]
             }
         },
@@ -129,7 +129,7 @@ def test_documents_are_findable_by_request_id_and_trace_id(node):
         {
             "bool": {
                 "filter": [
-                    {"term": {f.TRACE_ID: f"1-6746f0a1-{tag}718293a4b5c6"}},
+                    {"term": {fields.TRACE_ID: f"1-6746f0a1-{tag}718293a4b5c6"}},
                     {"term": {"labels.prefix": "reports/"}},
                 ]
             }
@@ -141,15 +141,15 @@ def test_documents_are_findable_by_request_id_and_trace_id(node):
 def test_access_logs_are_findable_by_api_request_id_with_numbers(node):
     payload = _fresh("cloudwatch_access_logs.json")
     _ship(node, payload)
-    (doc,) = _search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})
-    assert doc[f.HTTP_STATUS] == 200
+    (doc,) = _search(node, {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})
+    assert doc[fields.HTTP_STATUS] == 200
     ranged = _search(
         node,
         {
             "bool": {
                 "filter": [
-                    {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}},
-                    {"range": {f.HTTP_LATENCY_MS: {"gt": 60}}},
+                    {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}},
+                    {"range": {fields.HTTP_LATENCY_MS: {"gt": 60}}},
                 ]
             }
         },
@@ -172,27 +172,27 @@ def test_mapping_conflict_batch_indexes_with_nothing_lost(node):
     summary = _ship(node, payload)
     assert summary["docs_indexed"] == 3
     assert summary["docs_dead_lettered"] == 0
-    docs = {d[f.CW_EVENT_ID]: d for d in _search(node, {"prefix": {f.CW_EVENT_ID: f"{tag}c"}})}
+    docs = {d[fields.CW_EVENT_ID]: d for d in _search(node, {"prefix": {fields.CW_EVENT_ID: f"{tag}c"}})}
     assert len(docs) == 3
-    assert json.loads(docs[f"{tag}c0"][f.UNMAPPED]) == {f.CORRELATION_ID: {"nested": [1, 2]}}
-    assert json.loads(docs[f"{tag}c1"][f.UNMAPPED]) == {
-        f.LAMBDA_COLD_START: "maybe",
-        f.LAMBDA_MEMORY_SIZE_MB: "lots",
+    assert json.loads(docs[f"{tag}c0"][fields.UNMAPPED]) == {fields.CORRELATION_ID: {"nested": [1, 2]}}
+    assert json.loads(docs[f"{tag}c1"][fields.UNMAPPED]) == {
+        fields.LAMBDA_COLD_START: "maybe",
+        fields.LAMBDA_MEMORY_SIZE_MB: "lots",
     }
-    assert json.loads(docs[f"{tag}c2"][f.UNMAPPED]) == {
-        f.LOG_LEVEL: {"not": "a level"},
-        f.HTTP_STATUS: "teapot",
+    assert json.loads(docs[f"{tag}c2"][fields.UNMAPPED]) == {
+        fields.LOG_LEVEL: {"not": "a level"},
+        fields.HTTP_STATUS: "teapot",
     }
-    assert all(d[f.MESSAGE] for d in docs.values())
-    found = _search(node, {"match": {f.UNMAPPED: "teapot"}})
-    assert any(d[f.CW_EVENT_ID] == f"{tag}c2" for d in found)
+    assert all(d[fields.MESSAGE] for d in docs.values())
+    found = _search(node, {"match": {fields.UNMAPPED: "teapot"}})
+    assert any(d[fields.CW_EVENT_ID] == f"{tag}c2" for d in found)
 
 
 def test_document_ids_make_redelivery_idempotent(node):
     payload = _fresh("cloudwatch_access_logs.json")
     _ship(node, payload, use_document_id=True)
     _ship(node, payload, use_document_id=True)
-    assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
+    assert len(_search(node, {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
 
 
 def test_dead_letters_replay_into_the_node(node, tmp_path):
@@ -209,8 +209,9 @@ def test_dead_letters_replay_into_the_node(node, tmp_path):
         "failed": 0,
         "replayed": [],
         "errors": [],
+        "skipped": [],
     }
-    assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
+    assert len(_search(node, {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
 
 
 def _obsctl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -232,7 +233,7 @@ def test_cli_send_and_replay(node, tmp_path):
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout)["docs_indexed"] == 3
     transformed = _obsctl("ship", "transform", stdin=json.dumps(clean))
-    assert [json.loads(line)[f.CW_EVENT_ID] for line in transformed.stdout.splitlines()] == [
+    assert [json.loads(line)[fields.CW_EVENT_ID] for line in transformed.stdout.splitlines()] == [
         e["id"] for e in clean["logEvents"]
     ]
     bad = _obsctl("ship", "transform", stdin="{]")
@@ -361,7 +362,7 @@ def test_cli_replays_dead_letters_from_s3(node, monkeypatch, emulator):
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(replayed.stdout)["indexed"] == 3
     assert s3.list_objects_v2(Bucket=names.dead_letter_bucket, Prefix=prefix).get("KeyCount", 0) == 0
-    assert len(_search(node, {"term": {f.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
+    assert len(_search(node, {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
 
 
 _values = st.recursive(
@@ -418,3 +419,66 @@ def test_any_json_line_is_indexed_by_the_real_node(node, lines):
     summary = _ship(node, payload)
     assert summary["docs_dead_lettered"] == 0
     assert summary["docs_indexed"] == len(lines)
+
+
+def _line_event(tag: str, i: int, line: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"{tag}t{i}", "timestamp": int(time.time() * 1000), "message": json.dumps(line)}
+
+
+def test_label_values_above_the_term_limit_are_searchable_and_kept_whole(node):
+    # Given: labels OpenSearch cannot index as keyword terms (over 32,766 UTF-8 bytes, in a value,
+    # a key, a nested path)
+    payload = _fresh("cloudwatch_access_logs.json")
+    tag = payload["_tag"]
+    value = "😀" * 9_000  # 36,000 bytes
+    lines: list[dict[str, Any]] = [
+        {"level": "INFO", "message": "long value", "blob": value, "short": "kept"},
+        {"level": "INFO", "message": "long key", "k" * 9_000: "v"},
+        {"level": "INFO", "message": "long path", "a" * 5_000: {"b" * 3_000: "é" * 5_000}},
+    ]
+    payload["logEvents"] = [_line_event(tag, i, line) for i, line in enumerate(lines)]
+
+    # When
+    summary = _ship(node, payload)
+
+    # Then: indexed (not dead-lettered), searchable by label, the whole text in `unmapped`
+    assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (3, 0)
+    docs = {d[fields.CW_EVENT_ID]: d for d in _search(node, {"prefix": {fields.CW_EVENT_ID: f"{tag}t"}})}
+    assert len(docs) == 3
+    first = docs[f"{tag}t0"]
+    assert json.loads(first[fields.UNMAPPED]) == {fields.EXTRA: {"blob": value, "short": "kept"}}
+    assert value.startswith(first[fields.EXTRA]["blob"]) and first[fields.EXTRA]["short"] == "kept"
+    found = _search(
+        node,
+        {"bool": {"filter": [{"term": {"labels.short": "kept"}}, {"prefix": {fields.CW_EVENT_ID: tag}}]}},
+    )
+    assert [d[fields.CW_EVENT_ID] for d in found] == [f"{tag}t0"]
+    assert json.loads(docs[f"{tag}t1"][fields.UNMAPPED]) == {fields.EXTRA: {"k" * 9_000: "v"}}
+
+
+def test_cli_replay_twice_without_delete_indexes_each_event_once(node, tmp_path):
+    # Given: a batch record and Lambda's on-failure record of another batch, side by side
+    first, second = _fresh("cloudwatch_access_logs.json"), _fresh("cloudwatch_access_logs.json")
+    clean = [{k: v for k, v in p.items() if k != "_tag"} for p in (first, second)]
+    source = {k: v for k, v in clean[0].items() if k != "logEvents"}
+    DirectoryDeadLetters(tmp_path).write(
+        batch_record(source, [(e, "HTTP 503") for e in clean[0]["logEvents"]], "r")
+    )
+    on_failure = {
+        "version": "1.0",
+        "timestamp": "2026-12-02T18:16:05.568Z",
+        "requestContext": {"requestId": "r", "functionArn": "arn", "condition": "RetriesExhausted"},
+        "requestPayload": encode_payload(clean[1]),
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom"},
+    }
+    (tmp_path / "on-failure.json").write_text(json.dumps(on_failure))
+
+    # When: replayed twice, without --delete
+    for _ in range(2):
+        replayed = _obsctl("ship", "replay", str(tmp_path), "--endpoint", node)
+        assert replayed.returncode == 0, replayed.stderr
+
+    # Then: each API request's access-log line is in the node once
+    for payload in (first, second):
+        assert len(_search(node, {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1

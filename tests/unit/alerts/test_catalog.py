@@ -7,7 +7,7 @@ import pytest
 from alerts import catalog
 from alerts.model import CompositeAlarm, MathAlarm, MetricAlarm, Var
 from alerts.slo import TIERS, percentile_for_burn
-from signals import logs as L
+from signals import logs as fields
 from signals import metrics as M
 
 KNOWN_METRICS = {
@@ -68,9 +68,9 @@ def test_issue_required_alarms_exist():
 
 def test_log_metric_filters_match_what_the_code_prints():
     patterns = {f.name: f for f in catalog.LOG_METRIC_FILTERS}
-    assert patterns["function-error-lines"].pattern == f'{{ $.{L.PT_LEVEL} = "ERROR" }}'
+    assert patterns["function-error-lines"].pattern == f'{{ $.{fields.PT_LEVEL} = "ERROR" }}'
     assert patterns["function-task-timeouts"].pattern == '"Task timed out"'
-    assert L.SHIPPER_DEAD_LETTER_MESSAGE in patterns["shipper-dead-letter-lines"].pattern
+    assert fields.SHIPPER_DEAD_LETTER_MESSAGE in patterns["shipper-dead-letter-lines"].pattern
     assert patterns["shipper-dead-letter-lines"].log_group is Var.SHIPPER_LOG_GROUP
     assert {f.metric_name for f in catalog.LOG_METRIC_FILTERS} == set(M.LOG_METRICS)
     assert all(f.namespace == M.LOG_METRIC_NAMESPACE for f in catalog.LOG_METRIC_FILTERS)

@@ -156,7 +156,7 @@ def emitted(httpserver_module: Any) -> set[tuple[str, str, frozenset[str]]]:
         monkeypatch.setenv(env.ENV_OPENSEARCH_AUTH, "none")
         from log_pipeline import handler as shipper
 
-        monkeypatch.setattr(shipper, "_SHIPPER", None)
+        shipper.shipper.cache_clear()
         result = shipper.handler(
             _event("cloudwatch_subscription_event.json"), LambdaContext("obs-platform-log-shipper")
         )

@@ -52,6 +52,8 @@ class ScriptedBulk:
     requests: list[BulkRequest] = field(default_factory=list)
     indexed: dict[str, dict[str, Any]] = field(default_factory=dict)
     """event id -> the document that was indexed (last successful version)."""
+    index_count: Counter[str] = field(default_factory=Counter)
+    """event id -> how many times a document of it was indexed (201), over every request."""
 
     def received(self) -> Counter[str]:
         """How many times each event id was sent (across every request)."""
@@ -110,6 +112,7 @@ def _handler_for(state: ScriptedBulk, lock: threading.Lock) -> type[BaseHTTPRequ
                         op["result"] = "created"
                         with lock:
                             state.indexed[source["aws.cloudwatch.event_id"]] = source
+                            state.index_count[source["aws.cloudwatch.event_id"]] += 1
                     items.append({"index": op})
                 body = json.dumps({"took": 3, "errors": errors, "items": items}).encode()
             self.send_response(reply.status)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.shipper import SHIPPER_PATH, _shipper, bulk_sink, make_payload, measure_batch
+from bench.shipper import SHIPPER_PATH, bulk_sink, make_payload, make_shipper, measure_batch
 from log_pipeline.dead_letters import DirectoryDeadLetters, read_records
 
 
@@ -18,7 +18,7 @@ def sink() -> Iterator[str]:
 
 
 def test_a_shipper_that_indexes_everything_has_its_rate_counted(sink):
-    figures, missed = measure_batch(_shipper(sink + SHIPPER_PATH), sink, 30, make_payload(30), repeats=2)
+    figures, missed = measure_batch(make_shipper(sink + SHIPPER_PATH), sink, 30, make_payload(30), repeats=2)
 
     assert figures["sink_documents_received"] == figures["sink_documents_expected"] == 60
     assert not [miss for miss in missed if "sink received" in miss]
@@ -29,7 +29,7 @@ def test_a_shipper_failing_every_item_misses_the_target(sink, tmp_path: Path):
     payload = make_payload(20)
     for event in payload["logEvents"]:
         event["message"] = "x" * 3000
-    shipper = _shipper(sink + SHIPPER_PATH, bulk_max_bytes=1024)
+    shipper = make_shipper(sink + SHIPPER_PATH, bulk_max_bytes=1024)
     shipper.dead_letters = DirectoryDeadLetters(tmp_path)
 
     figures, missed = measure_batch(shipper, sink, 20, payload, repeats=2)

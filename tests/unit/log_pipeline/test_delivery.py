@@ -17,11 +17,8 @@ import pytest
 
 from log_pipeline.config import ShipperConfig
 from log_pipeline.dead_letters import DeadLetterWriteError, S3DeadLetters
-from log_pipeline.delivery import Deliverer, DeliveryLimits
-from log_pipeline.documents import build_batch
 from log_pipeline.pipeline import DeliveryIncomplete, Shipper
 from log_pipeline.subscription import Payload, encode_payload
-from log_pipeline.transport import Transport
 from signals.logs import SHIPPER_DEAD_LETTER_MESSAGE
 from tests.unit.log_pipeline.bulk_sink import Reply
 from tests.unit.log_pipeline.helpers import FakeContext, FakeTime, dead_letter_records, make_payload
@@ -225,19 +222,30 @@ def test_a_document_above_the_bulk_limit_is_dead_lettered_unsent(scripted_bulk, 
     assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (11, 1)
 
 
-def test_resent_documents_above_the_bulk_limit_are_not_sent(scripted_bulk):
+def test_resent_documents_above_the_bulk_limit_are_not_sent(scripted_bulk, dead_letter_bucket):
+    # Given: a document that grows past the bulk limit when a mapping fix moves a field into
+    # ``unmapped`` (a JSON string: every escaped quote is escaped again)
     limit = 2048
-    batch = build_batch(make_payload(4), max_bytes=limit)
-    actions = batch.actions
-    actions[1].doc["message"] = "z" * 4000  # grown after the batch was built (as a mapping fix can)
-    actions[1].invalidate()
-    deliverer = Deliverer(Transport(scripted_bulk.url), DeliveryLimits(max_bytes=limit, max_docs=100))
+    payload = make_payload(4)
+    grown = payload["logEvents"][1]
+    grown["message"] = json.dumps({"level": "INFO", "message": "m", "correlation_id": {"q": '"' * 500}})
 
-    result = deliverer.deliver(actions, time.monotonic() + 10)
+    def item_status(_position: int, source: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        if source["aws.cloudwatch.event_id"] == grown["id"] and "correlation.id" in source:
+            error = {"type": "mapper_parsing_exception", "reason": "failed to parse field [correlation.id]"}
+            return 400, error
+        return 201, None
 
-    assert result.indexed == 3
-    ((failure),) = result.failed
-    assert failure.action is actions[1] and f"limit of {limit} bytes" in failure.reason
+    scripted_bulk.script = lambda r: Reply(item_status=item_status)
+    shipper, _ = make_shipper(scripted_bulk.url, dead_letter_bucket, bulk_max_bytes=limit)
+
+    # When
+    summary = shipper.handle(encode_payload(payload), FakeContext())
+
+    # Then: the grown document is dead-lettered unsent, the others indexed
+    assert (summary["docs_indexed"], summary["docs_dead_lettered"]) == (3, 1)
+    dead = assert_accounted(payload, scripted_bulk, dead_letter_records(*dead_letter_bucket[:2]))
+    assert f"limit of {limit} bytes" in dead[grown["id"]]
     assert max(r.body_bytes for r in scripted_bulk.requests) <= limit
 
 
@@ -311,3 +319,61 @@ def test_document_ids_only_when_configured(scripted_bulk):
     shipper, _ = make_shipper(scripted_bulk.url, None)
     shipper.handle(encode_payload(payload), FakeContext())
     assert all("_id" not in a["index"] for a in scripted_bulk.requests[1].actions)
+
+
+def test_a_backoff_delay_that_does_not_fit_waits_less_instead_of_giving_up(scripted_bulk):
+    # Given: one 429, then success; the random delay drawn (10 s) is longer than the time left (2 s)
+    from log_pipeline.delivery import Deliverer, DeliveryLimits
+    from log_pipeline.documents import build_batch
+    from log_pipeline.transport import Transport
+
+    scripted_bulk.script = lambda r: Reply(status=429) if r.number == 1 else Reply()
+    fake = FakeTime()
+    limits = DeliveryLimits(max_bytes=1 << 20, max_docs=100, backoff_base_s=10.0, backoff_cap_s=10.0)
+    deliverer = Deliverer(
+        Transport(scripted_bulk.url), limits, clock=fake.clock, sleep=fake.sleep, jitter=lambda: 1.0
+    )
+    # When
+    result = deliverer.deliver(build_batch(make_payload(3)), fake.clock() + 2.0)
+    # Then: it waited half the time left and the resend indexed everything
+    assert (result.indexed, result.failed) == (3, [])
+    assert len(fake.sleeps) == 1 and 0.9 < fake.sleeps[0] < 1.0
+
+
+def test_a_connection_the_server_closed_while_idle_is_reopened_not_retried():
+    # Given: a server that answers keep-alive and then closes the idle connection after 0.1 s
+    import socket
+    import threading
+
+    from log_pipeline.transport import Transport
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    body = b'{"took":1,"errors":false,"items":[]}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+
+    def serve() -> None:
+        for _ in range(2):
+            connection, _address = listener.accept()
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                connection.sendall(answer)
+                time.sleep(0.1)  # idle, then closed by the server (no Connection: close header)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    transport = Transport(f"http://127.0.0.1:{listener.getsockname()[1]}")
+
+    # When: two requests, the second after the server closed the first connection
+    first = transport.post_bulk(b"", 5.0)
+    time.sleep(0.4)
+    second = transport.post_bulk(b"", 5.0)
+
+    # Then: both answered (the second on a new connection, not a failed request)
+    assert (first.status, second.status) == (200, 200)
+    thread.join(5)
+    listener.close()

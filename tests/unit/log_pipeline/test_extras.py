@@ -21,7 +21,7 @@ from log_pipeline.replay import replay
 from log_pipeline.subscription import Payload, encode_payload
 from log_pipeline.templates import field_types
 from obsctl import cli
-from signals import logs as f
+from signals import logs as fields
 from tests.unit.log_pipeline.bulk_sink import Reply
 from tests.unit.log_pipeline.helpers import FakeContext, make_payload
 
@@ -32,7 +32,7 @@ def test_sigv4_signs_the_exact_body_for_aoss(scripted_bulk, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setattr(transport, "_AUTH_CACHE", {})
+    transport.forget_signers()  # signers built earlier hold other credentials
     # The config refuses SigV4 over http:// (the scripted endpoint's scheme): sign with the
     # transport itself, the shipper's own code for aoss.
     signing = transport.Transport(scripted_bulk.url, "aoss", "eu-west-1")
@@ -70,7 +70,7 @@ def test_replay_reports_and_requeues_what_fails_again(scripted_bulk, tmp_path):
     bad = payload["logEvents"][1]["id"]
     scripted_bulk.script = lambda r: Reply(
         item_status=lambda _p, s: (
-            (400, {"type": "x", "reason": "no"}) if s[f.CW_EVENT_ID] == bad else (201, None)
+            (400, {"type": "x", "reason": "no"}) if s[fields.CW_EVENT_ID] == bad else (201, None)
         )
     )
     shipper = Shipper(ShipperConfig(endpoint=scripted_bulk.url), write=lambda _l: None)
@@ -88,7 +88,7 @@ def test_replay_reports_and_requeues_what_fails_again(scripted_bulk, tmp_path):
 def _failing_some(scripted_bulk: Any, bad: set[str]) -> None:
     scripted_bulk.script = lambda r: Reply(
         item_status=lambda _p, s: (
-            (400, {"type": "x", "reason": "no"}) if s[f.CW_EVENT_ID] in bad else (201, None)
+            (400, {"type": "x", "reason": "no"}) if s[fields.CW_EVENT_ID] in bad else (201, None)
         )
     )
 
@@ -157,16 +157,16 @@ def test_read_records_rejects_what_is_not_a_dead_letter(tmp_path):
 
 def test_mapping_fix_without_a_named_field_moves_all_but_the_core():
     doc = {
-        f.TIMESTAMP: "t",
-        f.MESSAGE: "m",
-        f.CW_EVENT_ID: "1",
-        f.EVENT_KIND: "application",
-        f.LOG_LEVEL: "X",
+        fields.TIMESTAMP: "t",
+        fields.MESSAGE: "m",
+        fields.CW_EVENT_ID: "1",
+        fields.EVENT_KIND: "application",
+        fields.LOG_LEVEL: "X",
     }
     action = Action("logs-application-2025.11.27", doc, {"id": "1", "timestamp": 0, "message": "m"})
     moved = move_offending_fields(action, {"type": "mapper_parsing_exception", "reason": "something odd"})
-    assert moved == [f.LOG_LEVEL]
-    assert json.loads(doc[f.UNMAPPED]) == {f.LOG_LEVEL: "X"}
+    assert moved == [fields.LOG_LEVEL]
+    assert json.loads(doc[fields.UNMAPPED]) == {fields.LOG_LEVEL: "X"}
     assert action.mapping_fixed
 
 
@@ -182,7 +182,7 @@ def test_cli_transform_accepts_an_event_or_a_payload(monkeypatch, capsys):
     code, out, _ = _run_cli(monkeypatch, capsys, ["ship", "transform"], json.dumps(encode_payload(payload)))
     assert code == 0
     docs = [json.loads(line) for line in out.splitlines()]
-    assert [d[f.HTTP_STATUS] for d in docs] == [200, 403, 503]
+    assert [d[fields.HTTP_STATUS] for d in docs] == [200, 403, 503]
     code, out2, _ = _run_cli(monkeypatch, capsys, ["ship", "transform"], json.dumps(payload))
     assert out2 == out
 

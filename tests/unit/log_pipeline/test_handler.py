@@ -14,7 +14,7 @@ from log_pipeline.dead_letters import S3DeadLetters
 from log_pipeline.pipeline import Shipper
 from log_pipeline.subscription import encode_payload
 from signals import config as env
-from signals import metrics as m
+from signals import metrics as M
 from signals.logs import SHIPPER_DEAD_LETTER_MESSAGE
 from signals.services import SHIPPER_SERVICE
 from tests.unit.log_pipeline.helpers import FakeContext, dead_letter_records, make_payload
@@ -24,16 +24,16 @@ def test_handler_reads_its_config_once_from_the_environment(scripted_bulk, monke
     monkeypatch.setenv(env.ENV_OPENSEARCH_ENDPOINT, scripted_bulk.url)
     monkeypatch.setenv(env.ENV_OPENSEARCH_AUTH, "none")
     monkeypatch.setenv(env.ENV_BULK_MAX_DOCS, "3")
-    monkeypatch.setattr(handler_module, "_SHIPPER", None)
+    handler_module.shipper.cache_clear()
 
     summary = handler_module.handler(encode_payload(make_payload(7)), FakeContext())
 
     assert summary["docs_indexed"] == 7
     assert summary["bulk_requests"] == 3
-    first = handler_module._SHIPPER
+    first = handler_module.shipper()
     handler_module.handler(encode_payload(make_payload(1)), FakeContext())
-    assert handler_module._SHIPPER is first
-    monkeypatch.setattr(handler_module, "_SHIPPER", None)
+    assert handler_module.shipper() is first
+    handler_module.shipper.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -158,16 +158,16 @@ def test_each_invocation_writes_one_emf_record_and_one_summary_line(scripted_bul
 
     emf, summary = (json.loads(line) for line in lines)
     directive = emf["_aws"]["CloudWatchMetrics"][0]
-    assert directive["Namespace"] == m.NAMESPACE
-    assert directive["Dimensions"] == [[m.DIM_SERVICE]]
-    assert [metric["Name"] for metric in directive["Metrics"]] == list(m.SHIPPER_METRICS)
-    assert emf[m.DIM_SERVICE] == SHIPPER_SERVICE
-    assert emf[m.SHIPPER_EVENTS_RECEIVED] == 9
-    assert emf[m.SHIPPER_DOCS_INDEXED] == 8
-    assert emf[m.SHIPPER_EMF_SKIPPED] == 1
-    assert emf[m.SHIPPER_BULK_REQUESTS] == 1
-    assert emf[m.SHIPPER_BULK_BYTES] == scripted_bulk.requests[0].body_bytes
-    assert emf[m.SHIPPER_INGEST_LAG] > 0
+    assert directive["Namespace"] == M.NAMESPACE
+    assert directive["Dimensions"] == [[M.DIM_SERVICE]]
+    assert [metric["Name"] for metric in directive["Metrics"]] == list(M.SHIPPER_METRICS)
+    assert emf[M.DIM_SERVICE] == SHIPPER_SERVICE
+    assert emf[M.SHIPPER_EVENTS_RECEIVED] == 9
+    assert emf[M.SHIPPER_DOCS_INDEXED] == 8
+    assert emf[M.SHIPPER_EMF_SKIPPED] == 1
+    assert emf[M.SHIPPER_BULK_REQUESTS] == 1
+    assert emf[M.SHIPPER_BULK_BYTES] == scripted_bulk.requests[0].body_bytes
+    assert emf[M.SHIPPER_INGEST_LAG] > 0
     assert summary["service"] == SHIPPER_SERVICE
     assert summary["level"] == "INFO"
     assert summary["docs_indexed"] == 8

@@ -77,22 +77,6 @@ def _wrap(raw: bytes) -> dict[str, Any]:
             _wrap(gzip.compress(b'{"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "g"}')),
             "logStream",
         ),
-        (
-            _wrap(
-                gzip.compress(
-                    json.dumps(
-                        {
-                            "messageType": "DATA_MESSAGE",
-                            "owner": "1",
-                            "logGroup": "g",
-                            "logStream": "s",
-                            "logEvents": [{"id": "1", "timestamp": "x", "message": "m"}],
-                        }
-                    ).encode()
-                )
-            ),
-            r"logEvents\[0\]",
-        ),
     ],
 )
 def test_malformed_events_raise_with_a_reason(event, reason):
