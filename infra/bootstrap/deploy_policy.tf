@@ -1,6 +1,12 @@
 # Least-privilege deploy policy: what `terraform apply` of infra/live and the deploy steps need,
 # scoped to resources named with the prefix wherever the service supports resource-level
-# permissions. No "*" action and no "<service>:*" anywhere.
+# permissions. No "*" action and no "<service>:*" in an Allow anywhere.
+#
+# The role cannot make itself (or anything) an administrator: every role it creates or changes
+# must carry the workload boundary (boundary.tf, condition iam:PermissionsBoundary), it may attach
+# only the project's own managed policies (iam:PolicyARN), and explicit Denies keep it from
+# changing itself, its boundary, or removing a boundary. tests/integration/test_escalation.py
+# tries each escalation against this very document, and make test runs IAM analysers over it.
 
 data "aws_region" "current" {}
 
@@ -10,6 +16,43 @@ locals {
   lambda_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix_glob}"
   logs_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
   prefix_roles = "arn:${local.partition}:iam::${local.account_id}:role/${local.prefix_glob}"
+  # The boundary (boundary.tf) is named <prefix>-workload-boundary, so it matches this glob too:
+  # DenyChangingItselfOrTheBoundary takes it out again.
+  prefix_policies = "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix_glob}"
+}
+
+locals {
+  tagging_actions = [
+    "aoss:TagResource",
+    "apigateway:TagResource",
+    "chatbot:TagResource",
+    "grafana:TagResource",
+    "guardduty:TagResource",
+    "kms:TagResource",
+  ]
+  untagging_actions = [
+    "aoss:UntagResource",
+    "apigateway:UntagResource",
+    "chatbot:UntagResource",
+    "grafana:UntagResource",
+    "guardduty:UntagResource",
+    "kms:UntagResource",
+  ]
+  tag_guarded_actions = concat(local.tagging_actions, local.untagging_actions, [
+    "aoss:DeleteCollection",
+    "aoss:UpdateCollection",
+    "apigateway:DELETE",
+    "apigateway:PATCH",
+    "apigateway:POST",
+    "apigateway:PUT",
+    "grafana:DeleteWorkspace",
+    "grafana:UpdateWorkspace",
+    "guardduty:UpdateDetector",
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+  ])
 }
 
 data "aws_iam_policy_document" "deploy" {
@@ -61,7 +104,7 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "CreateTaggedKeys"
     effect    = "Allow"
     actions   = ["kms:CreateKey", "kms:TagResource"]
-    resources = ["*"]
+    resources = ["*"] # tag-on-create needs kms:TagResource unrestricted to keys (KMS guide)
 
     condition {
       test     = "StringEquals"
@@ -79,7 +122,10 @@ data "aws_iam_policy_document" "deploy" {
 
   # Managing the platform's keys needs no IAM permission: their key policies name this role as an
   # administrator. Using them does (key usage is granted to the account, narrowed by principal),
-  # and only on keys tagged with the prefix, so other teams' keys stay out of reach.
+  # and only on keys with an alias under the prefix. Not by tag: kms:TagResource on "*" (needed to
+  # tag at creation) could put our tag on another team's key; an alias cannot be put on a key
+  # without kms:CreateAlias on the key itself, which only the key's administrators hold. The data
+  # key's policy does not list this role as a user at all (infra/live).
   statement {
     sid    = "UsePlatformKeys"
     effect = "Allow"
@@ -93,9 +139,9 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
 
     condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/project"
-      values   = [var.name_prefix]
+      test     = "ForAnyValue:StringLike"
+      variable = "kms:ResourceAliases"
+      values   = ["alias/${local.prefix_glob}"]
     }
   }
 
@@ -106,36 +152,79 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
   }
 
+  # Roles: created, given inline policies and changed only with the workload boundary attached.
+  statement {
+    sid    = "BoundedPlatformRoles"
+    effect = "Allow"
+    actions = [
+      "iam:CreateRole",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
+      "iam:PutRolePermissionsBoundary",
+      "iam:PutRolePolicy",
+    ]
+    resources = [local.prefix_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arn]
+    }
+  }
+
+  # Attaching: only the project's own managed policies, only to bounded roles. Never an AWS
+  # managed policy such as AdministratorAccess.
+  statement {
+    sid       = "AttachPlatformPolicies"
+    effect    = "Allow"
+    actions   = ["iam:AttachRolePolicy"]
+    resources = [local.prefix_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arn]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "iam:PolicyARN"
+      values   = [local.prefix_policies]
+    }
+  }
+
   statement {
     sid    = "ManagePlatformRoles"
     effect = "Allow"
     actions = [
-      "iam:AttachRolePolicy",
-      "iam:CreatePolicy",
-      "iam:CreatePolicyVersion",
-      "iam:CreateRole",
-      "iam:DeletePolicy",
-      "iam:DeletePolicyVersion",
       "iam:DeleteRole",
-      "iam:DeleteRolePolicy",
-      "iam:DetachRolePolicy",
-      "iam:GetPolicy",
-      "iam:GetPolicyVersion",
       "iam:GetRole",
       "iam:GetRolePolicy",
       "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole",
-      "iam:ListPolicyVersions",
       "iam:ListRolePolicies",
-      "iam:PutRolePolicy",
-      "iam:TagPolicy",
       "iam:TagRole",
+      "iam:UntagRole",
       "iam:UpdateAssumeRolePolicy",
     ]
-    resources = [
-      local.prefix_roles,
-      "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix_glob}",
+    resources = [local.prefix_roles]
+  }
+
+  statement {
+    sid    = "ManagePlatformPolicies"
+    effect = "Allow"
+    actions = [
+      "iam:CreatePolicy",
+      "iam:CreatePolicyVersion",
+      "iam:DeletePolicy",
+      "iam:DeletePolicyVersion",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:ListPolicyVersions",
+      "iam:TagPolicy",
+      "iam:UntagPolicy",
     ]
+    resources = [local.prefix_policies]
   }
 
   statement {
@@ -149,6 +238,36 @@ data "aws_iam_policy_document" "deploy" {
       variable = "iam:PassedToService"
       values   = ["chatbot.amazonaws.com", "grafana.amazonaws.com", "lambda.amazonaws.com"]
     }
+  }
+
+  # The role and its boundary are the administrators' (infra/bootstrap): nothing here may change
+  # them, pass the role, or take a boundary off any role. Explicit Denies win over every Allow,
+  # including the prefix-wide ones above (the role's own name matches the prefix).
+  statement {
+    sid    = "DenyChangingItselfOrTheBoundary"
+    effect = "Deny"
+    actions = [
+      "iam:Add*",
+      "iam:Attach*",
+      "iam:Create*",
+      "iam:Delete*",
+      "iam:Detach*",
+      "iam:PassRole",
+      "iam:Put*",
+      "iam:Remove*",
+      "iam:Set*",
+      "iam:Tag*",
+      "iam:Untag*",
+      "iam:Update*",
+    ]
+    resources = [local.deploy_arn, local.boundary_arn]
+  }
+
+  statement {
+    sid       = "DenyRemovingBoundaries"
+    effect    = "Deny"
+    actions   = ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"]
+    resources = ["*"]
   }
 
   statement {
@@ -333,10 +452,22 @@ data "aws_iam_policy_document" "deploy" {
     actions = [
       "aoss:CreateLifecyclePolicy",
       "aoss:DeleteLifecyclePolicy",
-      "aoss:UntagResource",
       "aoss:UpdateLifecyclePolicy",
     ]
     resources = ["*"] # neither a resource type nor a collection condition key exists for these
+  }
+
+  statement {
+    sid       = "UntagOurLogCollection"
+    effect    = "Allow"
+    actions   = ["aoss:UntagResource"]
+    resources = ["*"] # no resource-level permissions; scoped by the collection's own tag
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
   }
 
   statement {
@@ -346,11 +477,17 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:aoss:${local.region}:${local.account_id}:collection/*"]
   }
 
-  statement {
-    sid       = "SmokeTestTheApi"
-    effect    = "Allow"
-    actions   = ["execute-api:Invoke"]
-    resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:*/*/GET/*"]
+  # The post-deploy smoke test calls GET on the platform's own API only (its id is known after
+  # the first apply of infra/live: re-apply this root with smoke_test_api_id set).
+  dynamic "statement" {
+    for_each = var.smoke_test_api_id == null ? [] : [var.smoke_test_api_id]
+
+    content {
+      sid       = "SmokeTestTheApi"
+      effect    = "Allow"
+      actions   = ["execute-api:Invoke"]
+      resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:${statement.value}/*/GET/*"]
+    }
   }
 
   # Managed Grafana: workspaces have random ids, so they are scoped by the project tag they are
@@ -452,6 +589,8 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   # GuardDuty: one detector per account and region, with a random id; scoped by its project tag.
+  # Deleting a detector (turning threat detection off) is left to the administrators: a tag can
+  # be put on a detector after the fact, so the tag alone must not be enough to remove it.
   statement {
     sid       = "CreateDetector"
     effect    = "Allow"
@@ -469,7 +608,6 @@ data "aws_iam_policy_document" "deploy" {
     sid    = "ManageOurDetector"
     effect = "Allow"
     actions = [
-      "guardduty:DeleteDetector",
       "guardduty:GetDetector",
       "guardduty:TagResource",
       "guardduty:UntagResource",
@@ -489,5 +627,60 @@ data "aws_iam_policy_document" "deploy" {
     effect    = "Allow"
     actions   = ["guardduty:ListDetectors"]
     resources = ["*"] # no resource-level permissions
+  }
+
+  # Tags decide what "ours" is for the statements scoped by aws:ResourceTag/project. Creation needs
+  # tagging on "*" (no ARN exists yet), so these Denies keep it from being used after the fact:
+  # no resource that carries another project's tag is tagged, untagged or changed, no request
+  # sets the project tag to another value, and the project tag is never removed.
+  statement {
+    sid       = "DenyTouchingOtherProjectsResources"
+    effect    = "Deny"
+    actions   = local.tag_guarded_actions
+    resources = ["*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/project"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "DenyOtherProjectTags"
+    effect    = "Deny"
+    actions   = local.tagging_actions
+    resources = ["*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/project"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "DenyRemovingTheProjectTag"
+    effect    = "Deny"
+    actions   = local.untagging_actions
+    resources = ["*"]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["project"]
+    }
   }
 }

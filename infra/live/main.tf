@@ -17,6 +17,9 @@ locals {
   function_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.function_name}-role"
   shipper_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.shipper_name}-role"
   operators         = distinct([var.deploy_role_arn, var.admin_role_arn])
+  # Every role created here carries the boundary infra/bootstrap manages (boundary.tf); the
+  # deploy role may create roles only with it.
+  permissions_boundary_arn = coalesce(var.permissions_boundary_arn, "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix}-workload-boundary")
   # The deploy role may use only KMS keys tagged project = <prefix> (infra/bootstrap).
   tags = merge(var.tags, { project = local.prefix, managed-by = "terraform" })
 }
@@ -42,9 +45,10 @@ module "data_key" {
   source = "../modules/kms"
 
   name               = "${local.prefix}-data"
-  description        = "The data bucket of ${local.prefix}: usable by the function, the deploy role and the administrators only"
+  description        = "The data bucket of ${local.prefix}: usable by the function and the administrators only"
   administrator_arns = local.operators
-  user_arns          = concat(local.operators, [local.function_role_arn])
+  # Not the deploy role: it manages the key (and the bucket) but never reads the data.
+  user_arns = [var.admin_role_arn, local.function_role_arn]
 }
 
 module "data_bucket" {
@@ -70,6 +74,8 @@ module "function" {
   kms_key_arn          = module.telemetry_key.key_arn
   reserved_concurrency = var.function_reserved_concurrency
   log_retention_days   = var.log_retention_days
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 
   package = {
     bucket         = var.artifacts_bucket
@@ -110,6 +116,7 @@ module "grafana" {
   viewer_group_ids         = var.grafana_viewer_group_ids
   alarm_topic_arn          = module.notifications.alarm_topic_arn
   alarm_topic_kms_key_arn  = module.telemetry_key.key_arn
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "log_pipeline" {
@@ -129,6 +136,8 @@ module "log_pipeline" {
   bucket_admin_arns     = local.operators
   retention_days        = var.index_retention_days
   log_retention_days    = var.log_retention_days
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 
   package = {
     bucket         = var.artifacts_bucket
@@ -166,6 +175,8 @@ module "notifications" {
   kms_key_arn = module.telemetry_key.key_arn
   slack       = var.slack
   teams       = var.teams
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "alerting" {

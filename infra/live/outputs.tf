@@ -67,3 +67,8 @@ output "function_name" {
   description = "Name of the API function."
   value       = module.function.function_name
 }
+
+output "api_id" {
+  description = "The HTTP API's id: set it as smoke_test_api_id in infra/bootstrap so the deploy role may smoke-test this API (and no other)."
+  value       = module.http_api.api_id
+}

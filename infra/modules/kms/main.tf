@@ -11,16 +11,19 @@ locals {
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
 
+  # Manage but not use: no kms:Create* (it includes CreateGrant, a self-granted use) and no
+  # usage action. PutKeyPolicy stays: it is how Terraform manages this very policy, and KMS
+  # refuses a policy that would lock its creator out (justified in infra/analyser-findings.yaml).
   administration_actions = [
     "kms:CancelKeyDeletion",
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Delete*",
     "kms:Describe*",
     "kms:Disable*",
     "kms:Enable*",
     "kms:Get*",
     "kms:List*",
-    "kms:Put*",
+    "kms:PutKeyPolicy",
     "kms:Revoke*",
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",

@@ -105,9 +105,10 @@ data "aws_iam_policy_document" "chatbot_read_only" {
 resource "aws_iam_role" "chatbot" {
   count = local.chat_enabled ? 1 : 0
 
-  name               = "${var.name_prefix}-chatbot"
-  assume_role_policy = data.aws_iam_policy_document.chatbot_assume.json
-  tags               = var.tags
+  name                 = "${var.name_prefix}-chatbot"
+  assume_role_policy   = data.aws_iam_policy_document.chatbot_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "chatbot" {
