@@ -12,7 +12,9 @@ locals {
   boundary_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${local.boundary_name}"
   platform_logs = [
     "${local.logs_arn}:/aws/lambda/${local.prefix_glob}",
+    "${local.logs_arn}:/aws/lambda/${local.prefix_glob}:*",
     "${local.logs_arn}:/aws/apigateway/${local.prefix_glob}",
+    "${local.logs_arn}:/aws/apigateway/${local.prefix_glob}:*",
   ]
 }
 
@@ -28,7 +30,7 @@ data "aws_iam_policy_document" "workload_boundary" {
     sid       = "PlatformLogGroups"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:GetLogEvents", "logs:GetLogGroupFields", "logs:PutLogEvents", "logs:StartQuery"]
-    resources = concat(local.platform_logs, [for arn in local.platform_logs : "${arn}:*"])
+    resources = local.platform_logs
   }
 
   statement {

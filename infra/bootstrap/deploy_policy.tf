@@ -38,21 +38,34 @@ locals {
     "guardduty:UntagResource",
     "kms:UntagResource",
   ]
-  tag_guarded_actions = concat(local.tagging_actions, local.untagging_actions, [
+  # What must never reach a resource tagged for another project (the tagging actions included).
+  tag_guarded_actions = [
     "aoss:DeleteCollection",
+    "aoss:TagResource",
+    "aoss:UntagResource",
     "aoss:UpdateCollection",
     "apigateway:DELETE",
     "apigateway:PATCH",
     "apigateway:POST",
     "apigateway:PUT",
+    "apigateway:TagResource",
+    "apigateway:UntagResource",
+    "chatbot:TagResource",
+    "chatbot:UntagResource",
     "grafana:DeleteWorkspace",
+    "grafana:TagResource",
+    "grafana:UntagResource",
     "grafana:UpdateWorkspace",
+    "guardduty:TagResource",
+    "guardduty:UntagResource",
     "guardduty:UpdateDetector",
     "kms:CreateGrant",
     "kms:Decrypt",
     "kms:Encrypt",
     "kms:GenerateDataKey*",
-  ])
+    "kms:TagResource",
+    "kms:UntagResource",
+  ]
 }
 
 data "aws_iam_policy_document" "deploy" {
@@ -152,16 +165,19 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
   }
 
-  # Roles: created, given inline policies and changed only with the workload boundary attached.
+  # Roles: created, given inline policies, trusted and deleted only with the workload boundary
+  # attached (the Service Authorization Reference lists iam:PermissionsBoundary for each of these).
   statement {
     sid    = "BoundedPlatformRoles"
     effect = "Allow"
     actions = [
       "iam:CreateRole",
+      "iam:DeleteRole",
       "iam:DeleteRolePolicy",
       "iam:DetachRolePolicy",
       "iam:PutRolePermissionsBoundary",
       "iam:PutRolePolicy",
+      "iam:UpdateAssumeRolePolicy",
     ]
     resources = [local.prefix_roles]
 
@@ -197,7 +213,6 @@ data "aws_iam_policy_document" "deploy" {
     sid    = "ManagePlatformRoles"
     effect = "Allow"
     actions = [
-      "iam:DeleteRole",
       "iam:GetRole",
       "iam:GetRolePolicy",
       "iam:ListAttachedRolePolicies",
@@ -205,7 +220,6 @@ data "aws_iam_policy_document" "deploy" {
       "iam:ListRolePolicies",
       "iam:TagRole",
       "iam:UntagRole",
-      "iam:UpdateAssumeRolePolicy",
     ]
     resources = [local.prefix_roles]
   }
