@@ -12,13 +12,13 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from obsctl.tools.hcl import blocks, parse_file, render_policy, statements, tf_files
 from obsctl.tools.terraform import INFRA_DIR
 
 ACCOUNT = "123456789012"
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 PREFIX = "obs-platform"
 API_ID = "a1b2c3d4e5"
 DEPLOY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-github-deploy"
@@ -28,6 +28,8 @@ BOOTSTRAP = INFRA_DIR / "bootstrap"
 MODULES = INFRA_DIR / "modules"
 
 _KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
+_FUNCTION_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api"
+_COLLECTION = f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789"
 _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 
 # Values of what is not a local: data sources, variables, attributes of created resources.
@@ -49,18 +51,18 @@ BASE_VALUES: dict[str, str | list[str]] = {
 MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
     "function": {
         "statement.value": f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}",
-        "aws_cloudwatch_log_group.this.arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api",
+        "aws_cloudwatch_log_group.this.arn": _FUNCTION_LOGS,
         "var.kms_key_arn": _KEY,
     },
     "grafana": {
-        "var.log_group_arns": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api"],
-        "var.collection_arn": f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789",
+        "var.log_group_arns": [_FUNCTION_LOGS],
+        "var.collection_arn": _COLLECTION,
         "var.alarm_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms",
         "var.alarm_topic_kms_key_arn": _KEY,
         "data.aws_region.current.region": REGION,
     },
     "log_pipeline": {
-        "aws_opensearchserverless_collection.this.arn": f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789",
+        "aws_opensearchserverless_collection.this.arn": _COLLECTION,
         "module.dead_letters.bucket_arn": f"arn:aws:s3:::{PREFIX}-dead-letters-{ACCOUNT}",
         "var.kms_key_arn": _KEY,
         "local.region": REGION,
@@ -69,9 +71,11 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
 }
 
 # Expressions the renderer cannot evaluate (a `for` inside concat), with what they evaluate to.
-_LOG_GROUP = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api"
 EXPRESSIONS: dict[str, list[str]] = {
-    '${concat(var.log_group_arns, [for arn in var.log_group_arns : "${arn}:*"])}': [_LOG_GROUP, f"{_LOG_GROUP}:*"],
+    '${concat(var.log_group_arns, [for arn in var.log_group_arns : "${arn}:*"])}': [
+        _FUNCTION_LOGS,
+        f"{_FUNCTION_LOGS}:*",
+    ],
 }
 
 # Identity policies (no principals) of each directory: (directory, document name).
@@ -119,7 +123,9 @@ def render(directory: Path, name: str, extra: Mapping[str, str | list[str]] | No
     """The IAM JSON of ``data "aws_iam_policy_document" name`` in ``directory``."""
     documents = {b.name: b.body for b in blocks(directory, "data") if b.type == "aws_iam_policy_document"}
     document = _replace_expressions(documents[name])
-    values = resolved_locals(directory, {**BASE_VALUES, **MODULE_VALUES.get(directory.name, {}), **(extra or {})})
+    values = resolved_locals(
+        directory, {**BASE_VALUES, **MODULE_VALUES.get(directory.name, {}), **(extra or {})}
+    )
     rendered: dict[str, Any] = json.loads(render_policy(document, values, where=f"{directory.name}/{name}"))
     return rendered
 

@@ -86,6 +86,7 @@ module "function" {
   environment = {
     (local.signals.env.bucket_name)                  = module.data_bucket.bucket_name
     (local.signals.env.token_secret)                 = random_password.next_token_secret.result
+    (local.signals.env.allowed_callers)              = join(",", var.api_allowed_callers)
     (local.signals.env.powertools_service_name)      = local.signals.api_service
     (local.signals.env.powertools_metrics_namespace) = local.signals.metric_namespace
     (local.signals.env.log_level)                    = "INFO"

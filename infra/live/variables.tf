@@ -208,3 +208,17 @@ variable "permissions_boundary_arn" {
     error_message = "permissions_boundary_arn must be an IAM managed policy ARN or null."
   }
 }
+
+variable "api_allowed_callers" {
+  description = "Who may use the API (the function enforces it on the IAM identity API Gateway verified; HTTP APIs have no resource policy): role ARNs (any session; * and ? allowed in the name), IAM user ARNs, or an AWS Organizations id. Empty admits nobody."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for caller in var.api_allowed_callers :
+      can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@/*?_-]+$", caller)) || can(regex("^o-[a-z0-9]{10,32}$", caller))
+    ])
+    error_message = "api_allowed_callers entries must be IAM role ARNs, IAM user ARNs or an organization id (o-...)."
+  }
+}

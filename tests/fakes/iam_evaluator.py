@@ -172,11 +172,13 @@ def _conditions_met(conditions: Mapping[str, Mapping[str, Any]], request: Reques
 
 def statement_matches(statement: Mapping[str, Any], request: Request) -> bool:
     """Whether one statement applies to the request (Effect aside)."""
-    if "Principal" in statement or "NotPrincipal" in statement:
-        if not _principal_matches(statement, request.principal_arn):
-            return False
+    has_principal = "Principal" in statement or "NotPrincipal" in statement
+    if has_principal and not _principal_matches(statement, request.principal_arn):
+        return False
     if "Action" in statement:
-        action_ok = any(_glob_match(a, request.action, ignore_case=True) for a in _as_list(statement["Action"]))
+        action_ok = any(
+            _glob_match(a, request.action, ignore_case=True) for a in _as_list(statement["Action"])
+        )
     elif "NotAction" in statement:
         action_ok = not any(
             _glob_match(a, request.action, ignore_case=True) for a in _as_list(statement["NotAction"])
@@ -202,16 +204,13 @@ def _principal_matches(statement: Mapping[str, Any], principal_arn: str) -> bool
         return True
     names = _as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
     account = principal_arn.split(":")[4] if principal_arn.count(":") >= 5 else ""
-    for name in names:
-        if name in ("*", principal_arn, account, f"arn:aws:iam::{account}:root"):
-            return True
-    return False
+    return any(name in ("*", principal_arn, account, f"arn:aws:iam::{account}:root") for name in names)
 
 
 def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if isinstance(policy, str):  # pragma: no cover - callers pass parsed JSON
         policy = json.loads(policy)
-    return [s for s in _as_list(policy.get("Statement"))]
+    return list(_as_list(policy.get("Statement")))
 
 
 def _effects(policies: Sequence[Mapping[str, Any]], request: Request) -> set[str]:

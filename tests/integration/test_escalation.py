@@ -20,7 +20,7 @@ test_allowed_callers_through_the_gateway below, against the local stack's gatewa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,14 +68,20 @@ class Attempt:
 # What an attacker with the deploy role's credentials tries. Each must be denied.
 ESCALATIONS: dict[str, Attempt] = {
     "put an admin inline policy on itself": Attempt("iam:PutRolePolicy", DEPLOY_ROLE_ARN),
-    "put an inline policy on itself, claiming the boundary": Attempt("iam:PutRolePolicy", DEPLOY_ROLE_ARN, BOUNDED),
-    "attach AdministratorAccess to itself": Attempt("iam:AttachRolePolicy", DEPLOY_ROLE_ARN, {"iam:PolicyARN": ADMIN_ACCESS}),
+    "put an inline policy on itself, claiming the boundary": Attempt(
+        "iam:PutRolePolicy", DEPLOY_ROLE_ARN, BOUNDED
+    ),
+    "attach AdministratorAccess to itself": Attempt(
+        "iam:AttachRolePolicy", DEPLOY_ROLE_ARN, {"iam:PolicyARN": ADMIN_ACCESS}
+    ),
     "attach a project policy to itself": Attempt(
         "iam:AttachRolePolicy", DEPLOY_ROLE_ARN, {**BOUNDED, "iam:PolicyARN": OUR_POLICY}
     ),
     "replace its own inline policy (delete it)": Attempt("iam:DeleteRolePolicy", DEPLOY_ROLE_ARN, BOUNDED),
     "update its own trust (another account)": Attempt("iam:UpdateAssumeRolePolicy", DEPLOY_ROLE_ARN),
-    "update its own trust, claiming the boundary": Attempt("iam:UpdateAssumeRolePolicy", DEPLOY_ROLE_ARN, BOUNDED),
+    "update its own trust, claiming the boundary": Attempt(
+        "iam:UpdateAssumeRolePolicy", DEPLOY_ROLE_ARN, BOUNDED
+    ),
     "give itself a boundary it controls": Attempt("iam:PutRolePermissionsBoundary", DEPLOY_ROLE_ARN, BOUNDED),
     "tag itself": Attempt("iam:TagRole", DEPLOY_ROLE_ARN),
     "rewrite the boundary (new default version)": Attempt("iam:CreatePolicyVersion", BOUNDARY_ARN),
@@ -85,22 +91,34 @@ ESCALATIONS: dict[str, Attempt] = {
     "create a project role with another boundary": Attempt(
         "iam:CreateRole", f"{ROLES}/{PREFIX}-backdoor", {"iam:PermissionsBoundary": POWER_USER}
     ),
-    "take the boundary off a project role": Attempt("iam:DeleteRolePermissionsBoundary", FUNCTION_ROLE, BOUNDED),
-    "put an inline policy on an unbounded project role": Attempt("iam:PutRolePolicy", f"{ROLES}/{PREFIX}-legacy"),
-    "trust itself on an unbounded project role": Attempt("iam:UpdateAssumeRolePolicy", f"{ROLES}/{PREFIX}-legacy"),
+    "take the boundary off a project role": Attempt(
+        "iam:DeleteRolePermissionsBoundary", FUNCTION_ROLE, BOUNDED
+    ),
+    "put an inline policy on an unbounded project role": Attempt(
+        "iam:PutRolePolicy", f"{ROLES}/{PREFIX}-legacy"
+    ),
+    "trust itself on an unbounded project role": Attempt(
+        "iam:UpdateAssumeRolePolicy", f"{ROLES}/{PREFIX}-legacy"
+    ),
     "attach AdministratorAccess to a bounded project role": Attempt(
         "iam:AttachRolePolicy", FUNCTION_ROLE, {**BOUNDED, "iam:PolicyARN": ADMIN_ACCESS}
     ),
     "attach another team's policy to a bounded project role": Attempt(
         "iam:AttachRolePolicy", FUNCTION_ROLE, {**BOUNDED, "iam:PolicyARN": f"{POLICIES}/payments-admin"}
     ),
-    "pass itself to a new Lambda": Attempt("iam:PassRole", DEPLOY_ROLE_ARN, {"iam:PassedToService": "lambda.amazonaws.com"}),
+    "pass itself to a new Lambda": Attempt(
+        "iam:PassRole", DEPLOY_ROLE_ARN, {"iam:PassedToService": "lambda.amazonaws.com"}
+    ),
     "pass another team's role to a new Lambda": Attempt(
         "iam:PassRole", f"{ROLES}/payments-admin", {"iam:PassedToService": "lambda.amazonaws.com"}
     ),
-    "pass a project role to EC2": Attempt("iam:PassRole", FUNCTION_ROLE, {"iam:PassedToService": "ec2.amazonaws.com"}),
+    "pass a project role to EC2": Attempt(
+        "iam:PassRole", FUNCTION_ROLE, {"iam:PassedToService": "ec2.amazonaws.com"}
+    ),
     "create an IAM user": Attempt("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/backdoor"),
-    "create an access key for another user": Attempt("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/alice"),
+    "create an access key for another user": Attempt(
+        "iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/alice"
+    ),
     "assume another role": Attempt("sts:AssumeRole", f"{ROLES}/payments-admin"),
     "tag a foreign key (another project's) as ours": Attempt(
         "kms:TagResource",
@@ -131,23 +149,33 @@ ESCALATIONS: dict[str, Attempt] = {
         {"aws:ResourceTag/project": PREFIX},
     ),
     "change another team's HTTP API": Attempt(
-        "apigateway:PATCH", f"arn:aws:apigateway:{REGION}::/apis/zzzz999999", {"aws:ResourceTag/project": "payments"}
+        "apigateway:PATCH",
+        f"arn:aws:apigateway:{REGION}::/apis/zzzz999999",
+        {"aws:ResourceTag/project": "payments"},
     ),
     "delete another team's Grafana workspace": Attempt(
         "grafana:DeleteWorkspace",
         f"arn:aws:grafana:{REGION}:{ACCOUNT}:/workspaces/g-1234567890",
         {"aws:ResourceTag/project": "payments"},
     ),
-    "call another API": Attempt("execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:zzzz999999/$default/GET/objects"),
-    "call a write route of our API": Attempt("execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/POST/objects"),
-    "read the data bucket's objects": Attempt("s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"),
+    "call another API": Attempt(
+        "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:zzzz999999/$default/GET/objects"
+    ),
+    "call a write route of our API": Attempt(
+        "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/POST/objects"
+    ),
+    "read the data bucket's objects": Attempt(
+        "s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"
+    ),
 }
 
 # What the deploy itself does (terraform apply of infra/live and the smoke test). Each must be allowed.
 LEGITIMATE: dict[str, Attempt] = {
     "create the function role with the boundary": Attempt("iam:CreateRole", FUNCTION_ROLE, BOUNDED),
     "put the function role's inline policy": Attempt("iam:PutRolePolicy", FUNCTION_ROLE, BOUNDED),
-    "put the boundary on an existing project role": Attempt("iam:PutRolePermissionsBoundary", FUNCTION_ROLE, BOUNDED),
+    "put the boundary on an existing project role": Attempt(
+        "iam:PutRolePermissionsBoundary", FUNCTION_ROLE, BOUNDED
+    ),
     "update a bounded role's trust": Attempt("iam:UpdateAssumeRolePolicy", FUNCTION_ROLE, BOUNDED),
     "delete a bounded project role": Attempt("iam:DeleteRole", FUNCTION_ROLE, BOUNDED),
     "attach a project policy to a bounded role": Attempt(
@@ -156,7 +184,9 @@ LEGITIMATE: dict[str, Attempt] = {
     "create the Chatbot guardrail policy": Attempt("iam:CreatePolicy", OUR_POLICY),
     "update the Chatbot guardrail policy": Attempt("iam:CreatePolicyVersion", OUR_POLICY),
     "read a project role": Attempt("iam:GetRole", FUNCTION_ROLE),
-    "pass the function role to Lambda": Attempt("iam:PassRole", FUNCTION_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"}),
+    "pass the function role to Lambda": Attempt(
+        "iam:PassRole", FUNCTION_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"}
+    ),
     "create a key with the project tag": Attempt(
         "kms:CreateKey", "*", {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project", "managed-by"]}
     ),
@@ -166,8 +196,12 @@ LEGITIMATE: dict[str, Attempt] = {
     "use our state key (by its alias)": Attempt(
         "kms:GenerateDataKey", OUR_KEY, {"kms:ResourceAliases": [f"alias/{PREFIX}-delivery"]}
     ),
-    "write Terraform state": Attempt("s3:PutObject", f"arn:aws:s3:::{PREFIX}-tfstate-{ACCOUNT}/live/terraform.tfstate"),
-    "upload a function package": Attempt("s3:PutObject", f"arn:aws:s3:::{PREFIX}-artifacts-{ACCOUNT}/function/abc.zip"),
+    "write Terraform state": Attempt(
+        "s3:PutObject", f"arn:aws:s3:::{PREFIX}-tfstate-{ACCOUNT}/live/terraform.tfstate"
+    ),
+    "upload a function package": Attempt(
+        "s3:PutObject", f"arn:aws:s3:::{PREFIX}-artifacts-{ACCOUNT}/function/abc.zip"
+    ),
     "update the function's code": Attempt(
         "lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-objects-api"
     ),
@@ -185,7 +219,9 @@ LEGITIMATE: dict[str, Attempt] = {
         {"aws:ResourceTag/project": PREFIX},
     ),
     "change our HTTP API": Attempt(
-        "apigateway:PATCH", f"arn:aws:apigateway:{REGION}::/apis/{API_ID}", {"aws:ResourceTag/project": PREFIX}
+        "apigateway:PATCH",
+        f"arn:aws:apigateway:{REGION}::/apis/{API_ID}",
+        {"aws:ResourceTag/project": PREFIX},
     ),
     "smoke-test GET /objects on our API": Attempt(
         "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/GET/objects"
@@ -216,7 +252,10 @@ def test_self_changes_are_denied_explicitly_whatever_the_context(deployer: Princ
     for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:PassRole"):
         context = {**BOUNDED, "iam:PolicyARN": OUR_POLICY, "iam:PassedToService": "lambda.amazonaws.com"}
         assert evaluate(deployer, action, DEPLOY_ROLE_ARN, context) is Decision.EXPLICIT_DENY, action
-    extra_admin = Principal(DEPLOY_ROLE_ARN, [deploy_policy(), {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}])
+    extra_admin = Principal(
+        DEPLOY_ROLE_ARN,
+        [deploy_policy(), {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
+    )
     assert evaluate(extra_admin, "iam:CreatePolicyVersion", BOUNDARY_ARN) is Decision.EXPLICIT_DENY
 
 
@@ -250,12 +289,17 @@ def taken_over_role() -> Principal:
         ("lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-objects-api"),
     ],
 )
-def test_a_taken_over_role_stays_under_the_boundary(taken_over_role: Principal, action: str, resource: str) -> None:
+def test_a_taken_over_role_stays_under_the_boundary(
+    taken_over_role: Principal, action: str, resource: str
+) -> None:
     assert evaluate(taken_over_role, action, resource) is not Decision.ALLOWED
 
 
 def test_the_boundary_leaves_the_workloads_their_work(taken_over_role: Principal) -> None:
-    assert evaluate(taken_over_role, "s3:ListBucket", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}") is Decision.ALLOWED
+    assert (
+        evaluate(taken_over_role, "s3:ListBucket", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}")
+        is Decision.ALLOWED
+    )
     log_stream = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api:log-stream:x"
     assert evaluate(taken_over_role, "logs:PutLogEvents", log_stream) is Decision.ALLOWED
     aliases = {"kms:ResourceAliases": [f"alias/{PREFIX}-telemetry"]}
@@ -274,7 +318,7 @@ class MotoDeployer:
 
 
 @pytest.fixture(scope="module")
-def moto_deployer(enforcing_moto: str) -> Iterator[MotoDeployer]:  # noqa: F811 - the imported fixture
+def moto_deployer(enforcing_moto: str) -> MotoDeployer:  # noqa: F811 - the imported fixture
     # Given an admin (within the unauthenticated bootstrap budget), the deploy role with the
     # rendered policy and a trust for this account, and the boundary and state bucket
     bootstrap = _iam(enforcing_moto, "bootstrap", "bootstrap")
@@ -296,20 +340,32 @@ def moto_deployer(enforcing_moto: str) -> Iterator[MotoDeployer]:  # noqa: F811 
     role_name = DEPLOY_ROLE_ARN.rsplit("/", 1)[1]
     iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(RoleName=role_name, PolicyName="deploy", PolicyDocument=json.dumps(deploy_policy()))
-    iam.create_policy(PolicyName=BOUNDARY_ARN.rsplit("/", 1)[1], PolicyDocument=json.dumps(workload_boundary()))
+    iam.create_policy(
+        PolicyName=BOUNDARY_ARN.rsplit("/", 1)[1], PolicyDocument=json.dumps(workload_boundary())
+    )
     iam.create_role(
         RoleName=FUNCTION_ROLE.rsplit("/", 1)[1],
         AssumeRolePolicyDocument=json.dumps(trust),
         PermissionsBoundary=BOUNDARY_ARN,
     )
     admin_s3 = boto3.client(
-        "s3", endpoint_url=enforcing_moto, region_name=REGION, aws_access_key_id=admin[0],
-        aws_secret_access_key=admin[1], config=_config(),
+        "s3",
+        endpoint_url=enforcing_moto,
+        region_name=REGION,
+        aws_access_key_id=admin[0],
+        aws_secret_access_key=admin[1],
+        config=_config(),
     )
-    admin_s3.create_bucket(Bucket=f"{PREFIX}-tfstate-{ACCOUNT}", CreateBucketConfiguration={"LocationConstraint": REGION})
+    admin_s3.create_bucket(
+        Bucket=f"{PREFIX}-tfstate-{ACCOUNT}", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
     sts = boto3.client(
-        "sts", endpoint_url=enforcing_moto, region_name=REGION, aws_access_key_id=admin[0],
-        aws_secret_access_key=admin[1], config=_config(),
+        "sts",
+        endpoint_url=enforcing_moto,
+        region_name=REGION,
+        aws_access_key_id=admin[0],
+        aws_secret_access_key=admin[1],
+        config=_config(),
     )
     creds = sts.assume_role(RoleArn=DEPLOY_ROLE_ARN, RoleSessionName="github-deploy")["Credentials"]
     session = boto3.Session(
@@ -318,7 +374,7 @@ def moto_deployer(enforcing_moto: str) -> Iterator[MotoDeployer]:  # noqa: F811 
         aws_session_token=creds["SessionToken"],
         region_name=REGION,
     )
-    yield MotoDeployer(
+    return MotoDeployer(
         iam=session.client("iam", endpoint_url=enforcing_moto, config=_config()),
         s3=session.client("s3", endpoint_url=enforcing_moto, config=_config()),
     )
@@ -338,14 +394,18 @@ def test_moto_denies_the_deploy_role_changing_itself(moto_deployer: MotoDeployer
     iam = moto_deployer.iam
     me = DEPLOY_ROLE_ARN.rsplit("/", 1)[1]
     attempts = {
-        "put admin inline policy": lambda: iam.put_role_policy(RoleName=me, PolicyName="x", PolicyDocument=ADMIN_POLICY),
+        "put admin inline policy": lambda: iam.put_role_policy(
+            RoleName=me, PolicyName="x", PolicyDocument=ADMIN_POLICY
+        ),
         "attach AdministratorAccess": lambda: iam.attach_role_policy(RoleName=me, PolicyArn=ADMIN_ACCESS),
         "delete own policy": lambda: iam.delete_role_policy(RoleName=me, PolicyName="deploy"),
         "update own trust": lambda: iam.update_assume_role_policy(RoleName=me, PolicyDocument=ADMIN_POLICY),
         # TagRole is allowed on every project role without a condition: only the Deny on the
         # role's own ARN stops it, so this one shows moto applying that Deny
         "tag itself": lambda: iam.tag_role(RoleName=me, Tags=[{"Key": "project", "Value": PREFIX}]),
-        "remove a boundary": lambda: iam.delete_role_permissions_boundary(RoleName=FUNCTION_ROLE.rsplit("/", 1)[1]),
+        "remove a boundary": lambda: iam.delete_role_permissions_boundary(
+            RoleName=FUNCTION_ROLE.rsplit("/", 1)[1]
+        ),
         "create a user": lambda: iam.create_user(UserName="backdoor"),
     }
     assert {name: _code(call) for name, call in attempts.items()} == dict.fromkeys(attempts, "AccessDenied")
@@ -358,7 +418,10 @@ def test_moto_allows_the_deploys_unconditional_work(moto_deployer: MotoDeployer)
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY_ARN
     iam.tag_role(RoleName=function_role, Tags=[{"Key": "cost-center", "Value": "42"}])
     s3.put_object(Bucket=f"{PREFIX}-tfstate-{ACCOUNT}", Key="live/terraform.tfstate", Body=b"{}")
-    assert s3.get_object(Bucket=f"{PREFIX}-tfstate-{ACCOUNT}", Key="live/terraform.tfstate")["Body"].read() == b"{}"
+    assert (
+        s3.get_object(Bucket=f"{PREFIX}-tfstate-{ACCOUNT}", Key="live/terraform.tfstate")["Body"].read()
+        == b"{}"
+    )
 
 
 def test_moto_cannot_judge_conditions(moto_deployer: MotoDeployer, deployer: Principal) -> None:

@@ -32,14 +32,13 @@ from tests.infra_policies import (
     BOUNDARY_ARN,
     DEPLOY_ROLE_ARN,
     IDENTITY_DOCUMENTS,
-    INFRA_DIR,
     PREFIX,
     REGION,
     all_identity_policies,
     deploy_policy,
     identity_document_names,
 )
-from obsctl.tools.terraform import terraform_dirs
+from obsctl.tools.terraform import INFRA_DIR, terraform_dirs
 
 JUSTIFICATIONS = INFRA_DIR / "analyser-findings.yaml"
 HIGH = {"HIGH", "CRITICAL"}
@@ -77,12 +76,15 @@ def parliament_findings(policies: Mapping[str, Mapping[str, Any]]) -> list[tuple
 
 
 def cloudsplaining_findings(policies: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, str]]:
-    found = []
+    found: list[tuple[str, str, str]] = []
     for name, policy in policies.items():
         document = PolicyDocument(dict(policy))
         for check, result in (
             ("privilege escalation", [e["type"] for e in document.allows_privilege_escalation]),
-            ("permissions management without constraints", document.permissions_management_without_constraints),
+            (
+                "permissions management without constraints",
+                document.permissions_management_without_constraints,
+            ),
             ("data exfiltration", document.allows_data_exfiltration_actions),
             ("credentials exposure", document.credentials_exposure),
             ("service wildcard", document.service_wildcard),
@@ -131,7 +133,9 @@ def policies() -> dict[str, dict[str, Any]]:
 def test_every_identity_policy_is_analysed() -> None:
     # Given the documents without principals in every Terraform directory
     listed = {(d, n) for d, n in IDENTITY_DOCUMENTS}
-    missing = [(d.name, n) for d in terraform_dirs() for n in identity_document_names(d) if (d, n) not in listed]
+    missing = [
+        (d.name, n) for d in terraform_dirs() for n in identity_document_names(d) if (d, n) not in listed
+    ]
     # Then each one is rendered and analysed (http_api's example_caller is a sample for callers,
     # output only, never attached by Terraform)
     assert missing == [("http_api", "example_caller")]
@@ -195,5 +199,7 @@ def test_the_replay_finds_the_escalations_of_the_policy_before_issue_14(tmp_path
     }
     # Then the replay reports the escalations (and cloudsplaining's own unrestricted check, which
     # only looks at Resource "*", does not: why the replay exists)
-    assert {"AttachRolePolicy", "PutRolePolicy", "UpdateRolePolicyToAssumeIt"} <= set(escalation_methods(before))
+    assert {"AttachRolePolicy", "PutRolePolicy", "UpdateRolePolicyToAssumeIt"} <= set(
+        escalation_methods(before)
+    )
     assert PolicyDocument(before).allows_privilege_escalation == []

@@ -89,10 +89,16 @@ def test_delegation_with_the_permissions_boundary_condition() -> None:
     )
     principal = Principal(ROLE, [identity])
     user = f"arn:aws:iam::{ACCOUNT}:user/new"
-    assert evaluate(principal, "iam:CreateUser", user, {"iam:PermissionsBoundary": boundary_arn}) is Decision.ALLOWED
+    assert (
+        evaluate(principal, "iam:CreateUser", user, {"iam:PermissionsBoundary": boundary_arn})
+        is Decision.ALLOWED
+    )
     assert evaluate(principal, "iam:CreateUser", user) is Decision.IMPLICIT_DENY
     other = f"arn:aws:iam::{ACCOUNT}:policy/Other"
-    assert evaluate(principal, "iam:CreateUser", user, {"iam:PermissionsBoundary": other}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "iam:CreateUser", user, {"iam:PermissionsBoundary": other})
+        is Decision.IMPLICIT_DENY
+    )
 
 
 def test_values_of_one_key_are_ored_and_keys_anded() -> None:
@@ -103,8 +109,14 @@ def test_values_of_one_key_are_ored_and_keys_anded() -> None:
     principal = Principal(ROLE, [_policy(_allow("s3:ListBucket", BUCKET, Condition=condition))])
     ok = {"aws:PrincipalTag/team": "b", "aws:SecureTransport": "true"}
     assert evaluate(principal, "s3:ListBucket", BUCKET, ok) is Decision.ALLOWED
-    assert evaluate(principal, "s3:ListBucket", BUCKET, {**ok, "aws:SecureTransport": "false"}) is Decision.IMPLICIT_DENY
-    assert evaluate(principal, "s3:ListBucket", BUCKET, {**ok, "aws:PrincipalTag/team": "c"}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "s3:ListBucket", BUCKET, {**ok, "aws:SecureTransport": "false"})
+        is Decision.IMPLICIT_DENY
+    )
+    assert (
+        evaluate(principal, "s3:ListBucket", BUCKET, {**ok, "aws:PrincipalTag/team": "c"})
+        is Decision.IMPLICIT_DENY
+    )
 
 
 def test_condition_keys_are_case_insensitive() -> None:
@@ -116,8 +128,12 @@ def test_condition_keys_are_case_insensitive() -> None:
 def test_missing_keys_fail_positive_operators_and_pass_negated_ones() -> None:
     # Condition operators: "If the key ... is not present in the request context, the values do not
     # match"; for negated operators (StringNotLike...) the condition returns true.
-    positive = Principal(ROLE, [_policy(_allow("s3:*", Condition={"StringEquals": {"aws:RequestTag/p": "x"}}))])
-    negated = Principal(ROLE, [_policy(_deny("s3:*", Condition={"StringNotEquals": {"aws:RequestTag/p": "x"}}))])
+    positive = Principal(
+        ROLE, [_policy(_allow("s3:*", Condition={"StringEquals": {"aws:RequestTag/p": "x"}}))]
+    )
+    negated = Principal(
+        ROLE, [_policy(_deny("s3:*", Condition={"StringNotEquals": {"aws:RequestTag/p": "x"}}))]
+    )
     assert evaluate(positive, "s3:PutObject", "o") is Decision.IMPLICIT_DENY
     assert evaluate(negated, "s3:PutObject", "o") is Decision.EXPLICIT_DENY
     assert evaluate(negated, "s3:PutObject", "o", {"aws:RequestTag/p": "x"}) is Decision.IMPLICIT_DENY
@@ -129,34 +145,61 @@ def test_if_exists_passes_when_the_key_is_absent() -> None:
     principal = Principal(ROLE, [_policy(_allow("ec2:*", Condition=condition))])
     assert evaluate(principal, "ec2:RunInstances", "i") is Decision.ALLOWED
     assert evaluate(principal, "ec2:RunInstances", "i", {"ec2:InstanceType": "t2.micro"}) is Decision.ALLOWED
-    assert evaluate(principal, "ec2:RunInstances", "i", {"ec2:InstanceType": "x1.32xlarge"}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "ec2:RunInstances", "i", {"ec2:InstanceType": "x1.32xlarge"})
+        is Decision.IMPLICIT_DENY
+    )
 
 
 def test_null_checks_presence() -> None:
     # Condition operators, "Condition operator to check existence of condition keys"
     deny_if_tagged = _deny(
         "kms:TagResource",
-        Condition={"Null": {"aws:ResourceTag/project": "false"}, "StringNotEquals": {"aws:ResourceTag/project": "obs"}},
+        Condition={
+            "Null": {"aws:ResourceTag/project": "false"},
+            "StringNotEquals": {"aws:ResourceTag/project": "obs"},
+        },
     )
     principal = Principal(ROLE, [_policy(_allow("kms:TagResource"), deny_if_tagged)])
     assert evaluate(principal, "kms:TagResource", "k") is Decision.ALLOWED
     assert evaluate(principal, "kms:TagResource", "k", {"aws:ResourceTag/project": "obs"}) is Decision.ALLOWED
-    assert evaluate(principal, "kms:TagResource", "k", {"aws:ResourceTag/project": "pay"}) is Decision.EXPLICIT_DENY
+    assert (
+        evaluate(principal, "kms:TagResource", "k", {"aws:ResourceTag/project": "pay"})
+        is Decision.EXPLICIT_DENY
+    )
 
 
 def test_for_all_values_and_for_any_value() -> None:
     # Condition keys with multiple values: ForAllValues is true for an empty set; ForAnyValue false.
     all_values = Principal(
-        ROLE, [_policy(_allow("dynamodb:*", Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}}))]
+        ROLE,
+        [_policy(_allow("dynamodb:*", Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}}))],
     )
     any_value = Principal(
-        ROLE, [_policy(_allow("kms:Decrypt", Condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/obs-*"}}))]
+        ROLE,
+        [
+            _policy(
+                _allow(
+                    "kms:Decrypt",
+                    Condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/obs-*"}},
+                )
+            )
+        ],
     )
     assert evaluate(all_values, "dynamodb:TagResource", "t", {"aws:TagKeys": ["a"]}) is Decision.ALLOWED
-    assert evaluate(all_values, "dynamodb:TagResource", "t", {"aws:TagKeys": ["a", "c"]}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(all_values, "dynamodb:TagResource", "t", {"aws:TagKeys": ["a", "c"]})
+        is Decision.IMPLICIT_DENY
+    )
     assert evaluate(all_values, "dynamodb:TagResource", "t") is Decision.ALLOWED
-    assert evaluate(any_value, "kms:Decrypt", "k", {"kms:ResourceAliases": ["alias/x", "alias/obs-data"]}) is Decision.ALLOWED
-    assert evaluate(any_value, "kms:Decrypt", "k", {"kms:ResourceAliases": ["alias/x"]}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(any_value, "kms:Decrypt", "k", {"kms:ResourceAliases": ["alias/x", "alias/obs-data"]})
+        is Decision.ALLOWED
+    )
+    assert (
+        evaluate(any_value, "kms:Decrypt", "k", {"kms:ResourceAliases": ["alias/x"]})
+        is Decision.IMPLICIT_DENY
+    )
     assert evaluate(any_value, "kms:Decrypt", "k", {"kms:ResourceAliases": []}) is Decision.IMPLICIT_DENY
 
 
@@ -166,27 +209,39 @@ def test_arn_like_compares_component_by_component() -> None:
     ours = f"arn:aws:iam::{ACCOUNT}:policy/obs-guardrail"
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
     assert evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": ours}) is Decision.ALLOWED
-    assert evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": admin}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": admin}) is Decision.IMPLICIT_DENY
+    )
     # a wildcard in the resource part does not reach into the account field
     sneaky = f"arn:aws:iam::999999999999:policy/obs-x"
-    assert evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": sneaky}) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": sneaky}) is Decision.IMPLICIT_DENY
+    )
 
 
 def test_resource_arns_match_with_wildcards_and_stay_case_sensitive() -> None:
     principal = Principal(ROLE, [_policy(_allow("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/obs-*"))])
     assert evaluate(principal, "iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/obs-api") is Decision.ALLOWED
-    assert evaluate(principal, "iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/OBS-api") is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/OBS-api") is Decision.IMPLICIT_DENY
+    )
 
 
 def test_a_resource_policy_naming_the_role_allows_but_naming_the_account_delegates() -> None:
     principal = Principal(ROLE, [])
     names_role = _policy(_allow("s3:ListBucket", BUCKET, Principal={"AWS": ROLE}))
-    names_account = _policy(_allow("s3:ListBucket", BUCKET, Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+    names_account = _policy(
+        _allow("s3:ListBucket", BUCKET, Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    )
     assert evaluate(principal, "s3:ListBucket", BUCKET, resource_policy=names_role) is Decision.ALLOWED
-    assert evaluate(principal, "s3:ListBucket", BUCKET, resource_policy=names_account) is Decision.IMPLICIT_DENY
+    assert (
+        evaluate(principal, "s3:ListBucket", BUCKET, resource_policy=names_account) is Decision.IMPLICIT_DENY
+    )
 
 
 def test_an_unknown_operator_is_an_error_not_a_match() -> None:
-    principal = Principal(ROLE, [_policy(_allow("s3:*", Condition={"DateGreaterThan": {"aws:CurrentTime": "2020"}}))])
+    principal = Principal(
+        ROLE, [_policy(_allow("s3:*", Condition={"DateGreaterThan": {"aws:CurrentTime": "2020"}}))]
+    )
     with pytest.raises(PolicyError, match="DateGreaterThan"):
         evaluate(principal, "s3:ListBucket", BUCKET)
