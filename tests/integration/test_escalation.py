@@ -435,3 +435,44 @@ def test_moto_cannot_judge_conditions(moto_deployer: MotoDeployer, deployer: Pri
     )
     assert code == "AccessDenied"
     assert evaluate(deployer, "iam:CreateRole", f"{ROLES}/{PREFIX}-new-role", BOUNDED) is Decision.ALLOWED
+
+
+# --- through the API: an authenticated caller who is not listed ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack_listing_someone_else() -> Iterator[Any]:
+    """The local stack (moto, S3 proxy, real function, SigV4 gateway) whose function lists another
+    caller than the one the gateway authenticates: so every signed request comes from a principal
+    of the account that API Gateway lets through and the function must refuse."""
+    from obsctl.local.stack import running_stack
+    from signals.config import ENV_ALLOWED_CALLERS
+
+    with running_stack() as stack:
+        assert stack.function._handler is None  # configured before the cold start reads it
+        stack.function.environment[ENV_ALLOWED_CALLERS] = f"{ROLES}/reporting-reader,o-a1b2c3d4e5"
+        yield stack
+
+
+def test_a_caller_not_listed_cannot_list_the_data_bucket_through_the_api(
+    stack_listing_someone_else: Any,
+) -> None:
+    from obsctl import client
+
+    stack = stack_listing_someone_else
+    creds = stack.credentials
+    # When the account's caller (signed correctly, so API Gateway lets it through) lists the bucket
+    response = client.request(
+        "GET",
+        f"{stack.url}/objects?prefix=",
+        access_key=creds.access_key,
+        secret_key=creds.secret_key,
+        region=stack.names.region,
+    )
+    # Then the function answers the fixed 403, with no object key in it
+    assert response.status == 403
+    assert response.json() == {"error": "forbidden", "message": "this caller is not allowed to use this API"}
+    assert stack.gateway.exchanges[-1].invoked
+    listing = stack.emulator.client("s3").list_objects_v2(Bucket=stack.names.data_bucket, MaxKeys=1)
+    assert listing["KeyCount"] == 1, "the bucket holds objects the caller must not see"
+    assert listing["Contents"][0]["Key"].encode() not in response.body
