@@ -67,7 +67,10 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
         "var.kms_key_arn": _KEY,
         "local.region": REGION,
     },
-    "notifications": {},
+    "notifications": {
+        "aws_sns_topic.alarms.arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms",
+        "var.operator_arns": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN],
+    },
 }
 
 # Expressions the renderer cannot evaluate (a `for` inside concat), with what they evaluate to.
@@ -119,14 +122,21 @@ def resolved_locals(directory: Path, base: Mapping[str, str | list[str]]) -> dic
     return values
 
 
-def render(directory: Path, name: str, extra: Mapping[str, str | list[str]] | None = None) -> dict[str, Any]:
+def render(
+    directory: Path,
+    name: str,
+    extra: Mapping[str, str | list[str]] | None = None,
+    *,
+    resource_policy: bool = False,
+) -> dict[str, Any]:
     """The IAM JSON of ``data "aws_iam_policy_document" name`` in ``directory``."""
     documents = {b.name: b.body for b in blocks(directory, "data") if b.type == "aws_iam_policy_document"}
     document = _replace_expressions(documents[name])
     values = resolved_locals(
         directory, {**BASE_VALUES, **MODULE_VALUES.get(directory.name, {}), **(extra or {})}
     )
-    rendered: dict[str, Any] = json.loads(render_policy(document, values, where=f"{directory.name}/{name}"))
+    text = render_policy(document, values, where=f"{directory.name}/{name}", resource_policy=resource_policy)
+    rendered: dict[str, Any] = json.loads(text)
     return rendered
 
 

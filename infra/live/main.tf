@@ -172,10 +172,11 @@ module "log_pipeline" {
 module "notifications" {
   source = "../modules/notifications"
 
-  name_prefix = local.prefix
-  kms_key_arn = module.telemetry_key.key_arn
-  slack       = var.slack
-  teams       = var.teams
+  name_prefix   = local.prefix
+  kms_key_arn   = module.telemetry_key.key_arn
+  operator_arns = local.operators
+  slack         = var.slack
+  teams         = var.teams
 
   permissions_boundary_arn = local.permissions_boundary_arn
 }

@@ -130,15 +130,29 @@ def _substitute_all(items: Any, values: Mapping[str, str | list[str]], where: st
     return out
 
 
+def _principal(blocks: Any, values: Mapping[str, str | list[str]], where: str) -> str | dict[str, list[str]]:
+    principal: dict[str, list[str]] = {}
+    for entry in _as_list(blocks):
+        principal.setdefault(entry["type"], []).extend(_substitute_all(entry["identifiers"], values, where))
+    if principal == {"*": ["*"]}:
+        return "*"
+    return principal
+
+
 def render_policy(
-    document: Mapping[str, Any], values: Mapping[str, str | list[str]], *, where: str = "policy"
+    document: Mapping[str, Any],
+    values: Mapping[str, str | list[str]],
+    *,
+    where: str = "policy",
+    resource_policy: bool = False,
 ) -> str:
     """IAM JSON of an ``aws_iam_policy_document`` body, references replaced from ``values``.
 
     ``values`` maps a reference expression (``var.data_bucket_arn``, ``statement.value``,
     ``aws_cloudwatch_log_group.this.arn``) to its value, or to a list of values that a whole-list
     reference (``actions = local.tagging_actions``) stands for. An unresolved reference is an error,
-    never silently kept, so a test cannot pass on a half-rendered policy.
+    never silently kept, so a test cannot pass on a half-rendered policy. Statements with
+    ``principals`` (a resource policy) are rendered only when ``resource_policy`` is true.
     """
     rendered: list[dict[str, Any]] = []
     for statement in statements(document):
@@ -161,7 +175,9 @@ def render_policy(
         if conditions:
             out["Condition"] = conditions
         if statement.get("principals"):
-            raise HclError(f"{label}: has principals; render_policy renders identity policies only")
+            if not resource_policy:
+                raise HclError(f"{label}: has principals; pass resource_policy=True for a resource policy")
+            out["Principal"] = _principal(statement["principals"], values, label)
         rendered.append(out)
     if not rendered:
         raise HclError(f"{where}: no statements")

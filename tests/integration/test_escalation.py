@@ -20,7 +20,7 @@ test_allowed_callers_through_the_gateway below, against the local stack's gatewa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +34,11 @@ from tests.infra_policies import (
     API_ID,
     BOUNDARY_ARN,
     DEPLOY_ROLE_ARN,
+    MODULES,
     PREFIX,
     REGION,
     deploy_policy,
+    render,
     workload_boundary,
 )
 from tests.integration.test_iam_behaviour import _config, _iam, enforcing_moto  # noqa: F401 - fixture
@@ -476,3 +478,36 @@ def test_a_caller_not_listed_cannot_list_the_data_bucket_through_the_api(
     listing = stack.emulator.client("s3").list_objects_v2(Bucket=stack.names.data_bucket, MaxKeys=1)
     assert listing["KeyCount"] == 1, "the bucket holds objects the caller must not see"
     assert listing["Contents"][0]["Key"].encode() not in response.body
+
+
+# --- the alarm topic: only the operators listen or reconfigure; TLS for everything ---------------
+
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms"
+SNS_EVERYTHING = {"Statement": [{"Effect": "Allow", "Action": "sns:*", "Resource": "*"}]}
+OVER_TLS = {"aws:SecureTransport": "true", "aws:PrincipalIsAWSService": "false"}
+
+
+@pytest.fixture(scope="module")
+def topic_policy() -> dict[str, Any]:
+    return render(MODULES / "notifications", "topic", resource_policy=True)
+
+
+@pytest.mark.parametrize(
+    "action", ["sns:Subscribe", "sns:SetTopicAttributes", "sns:DeleteTopic", "sns:AddPermission"]
+)
+def test_a_principal_of_the_account_with_broad_sns_rights_cannot_listen_or_reconfigure(
+    topic_policy: dict[str, Any], action: str
+) -> None:
+    someone = Principal(f"{ROLES}/payments-admin", [SNS_EVERYTHING])
+    assert evaluate(someone, action, TOPIC, OVER_TLS, resource_policy=topic_policy) is Decision.EXPLICIT_DENY
+
+
+def test_the_operators_still_manage_the_topic_over_tls_only(topic_policy: dict[str, Any]) -> None:
+    operator = Principal(DEPLOY_ROLE_ARN, [SNS_EVERYTHING])
+    assert (
+        evaluate(operator, "sns:Subscribe", TOPIC, OVER_TLS, resource_policy=topic_policy) is Decision.ALLOWED
+    )
+    plain = {**OVER_TLS, "aws:SecureTransport": "false"}
+    for action in ("sns:Subscribe", "sns:GetTopicAttributes", "sns:Publish"):
+        decision = evaluate(operator, action, TOPIC, plain, resource_policy=topic_policy)
+        assert decision is Decision.EXPLICIT_DENY, action

@@ -42,10 +42,45 @@ data "aws_iam_policy_document" "topic" {
     }
   }
 
+  # The account root above only delegates to IAM policies; many principals hold broad ones. So
+  # who may listen to, reconfigure or delete the topic is narrowed here to the operators (AWS
+  # services acting on their own behalf, such as CloudWatch and Chatbot, are not principals of
+  # the account and are left to the statements above).
+  statement {
+    sid    = "OnlyOperatorsSubscribeOrReconfigure"
+    effect = "Deny"
+    actions = [
+      "sns:AddPermission",
+      "sns:DeleteTopic",
+      "sns:PutDataProtectionPolicy",
+      "sns:RemovePermission",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+    ]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = var.operator_arns
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["sns:Publish"]
+    actions   = ["sns:*"]
     resources = [aws_sns_topic.alarms.arn]
 
     principals {

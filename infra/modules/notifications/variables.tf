@@ -8,6 +8,16 @@ variable "name_prefix" {
   }
 }
 
+variable "operator_arns" {
+  description = "The only principals of the account that may subscribe to, reconfigure or delete the alarm topic (the deploy and administrators' roles)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.operator_arns) > 0 && alltrue([for arn in var.operator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "operator_arns must hold at least one IAM role or user ARN."
+  }
+}
+
 variable "kms_key_arn" {
   description = "Customer managed key of the topic; its policy must let cloudwatch.amazonaws.com and chatbot.amazonaws.com use it (module kms, services.cloudwatch and services.chatbot)."
   type        = string
