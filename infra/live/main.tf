@@ -60,9 +60,24 @@ module "data_bucket" {
   allowed_principal_arns = concat(local.operators, [local.function_role_arn])
 }
 
+# Two slots for the next_token HMAC key: the active one signs, the other still verifies (the
+# function's NEXT_TOKEN_PREVIOUS_SECRET). To rotate: bump the inactive slot's generation and make
+# it active in one apply; wait at least a token lifetime before the next rotation.
 resource "random_password" "next_token_secret" {
+  for_each = toset(["a", "b"])
+
   length  = 48
   special = false
+  keepers = { generation = var.next_token_secret_rotation[each.key] }
+}
+
+moved {
+  from = random_password.next_token_secret
+  to   = random_password.next_token_secret["a"]
+}
+
+locals {
+  token_secret_slots = { a = "b", b = "a" } # the other slot of each
 }
 
 module "function" {
@@ -85,7 +100,9 @@ module "function" {
 
   environment = {
     (local.signals.env.bucket_name)                  = module.data_bucket.bucket_name
-    (local.signals.env.token_secret)                 = random_password.next_token_secret.result
+    (local.signals.env.token_secret)                 = random_password.next_token_secret[var.next_token_secret_rotation.active].result
+    (local.signals.env.previous_token_secret)        = random_password.next_token_secret[local.token_secret_slots[var.next_token_secret_rotation.active]].result
+    (local.signals.env.token_lifetime)               = tostring(var.next_token_lifetime_seconds)
     (local.signals.env.allowed_callers)              = join(",", var.api_allowed_callers)
     (local.signals.env.powertools_service_name)      = local.signals.api_service
     (local.signals.env.powertools_metrics_namespace) = local.signals.metric_namespace

@@ -222,3 +222,29 @@ variable "api_allowed_callers" {
     error_message = "api_allowed_callers entries must be IAM role ARNs, IAM user ARNs or an organization id (o-...)."
   }
 }
+
+variable "next_token_secret_rotation" {
+  description = "Rotation of the API's next_token HMAC key: two slots (a, b) with a generation each; the active slot signs, the other still verifies open tokens. Rotate by bumping the inactive slot's generation and making it active."
+  type = object({
+    active = optional(string, "a")
+    a      = optional(number, 1)
+    b      = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["a", "b"], var.next_token_secret_rotation.active)
+    error_message = "next_token_secret_rotation.active must be \"a\" or \"b\"."
+  }
+}
+
+variable "next_token_lifetime_seconds" {
+  description = "How long the API honours a next_token after issuing it (seconds)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.next_token_lifetime_seconds >= 60 && var.next_token_lifetime_seconds <= 604800 && floor(var.next_token_lifetime_seconds) == var.next_token_lifetime_seconds
+    error_message = "next_token_lifetime_seconds must be a whole number from 60 to 604800."
+  }
+}
