@@ -78,6 +78,8 @@ moved {
 
 locals {
   token_secret_slots = { a = "b", b = "a" } # the other slot of each
+  # Who the function admits; the deploy role too, for its post-deploy smoke test (one key).
+  api_allowed_callers = join(",", distinct(concat([var.deploy_role_arn], var.api_allowed_callers)))
 }
 
 module "function" {
@@ -103,7 +105,7 @@ module "function" {
     (local.signals.env.token_secret)                 = random_password.next_token_secret[var.next_token_secret_rotation.active].result
     (local.signals.env.previous_token_secret)        = random_password.next_token_secret[local.token_secret_slots[var.next_token_secret_rotation.active]].result
     (local.signals.env.token_lifetime)               = tostring(var.next_token_lifetime_seconds)
-    (local.signals.env.allowed_callers)              = join(",", var.api_allowed_callers)
+    (local.signals.env.allowed_callers)              = local.api_allowed_callers
     (local.signals.env.powertools_service_name)      = local.signals.api_service
     (local.signals.env.powertools_metrics_namespace) = local.signals.metric_namespace
     (local.signals.env.log_level)                    = "INFO"

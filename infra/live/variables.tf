@@ -210,7 +210,7 @@ variable "permissions_boundary_arn" {
 }
 
 variable "api_allowed_callers" {
-  description = "Who may use the API (the function enforces it on the IAM identity API Gateway verified; HTTP APIs have no resource policy): role ARNs (any session; * and ? allowed in the name), IAM user ARNs, or an AWS Organizations id. Empty admits nobody."
+  description = "Who may use the API (the function enforces it on the IAM identity API Gateway verified; HTTP APIs have no resource policy): role ARNs (any session; * and ? allowed in the name), IAM user ARNs, or an AWS Organizations id. The deploy role is always added (the post-deploy smoke test)."
   type        = list(string)
   default     = []
 
