@@ -13,7 +13,9 @@ locals {
 
   # Manage but not use: no kms:Create* (it includes CreateGrant, a self-granted use) and no
   # usage action. PutKeyPolicy stays: it is how Terraform manages this very policy, and KMS
-  # refuses a policy that would lock its creator out (justified in infra/analyser-findings.yaml).
+  # refuses a policy that would lock its creator out. So a key administrator could still rewrite
+  # the policy to name itself a user: that change is a PutKeyPolicy event in CloudTrail, not a
+  # silent grant (residual risk, infra/README.md).
   administration_actions = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
