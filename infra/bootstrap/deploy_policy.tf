@@ -636,6 +636,22 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # Tag-on-create is authorized on "*" (no detector ARN yet); tagging an existing detector is
+  # authorized on its ARN. So an existing detector that is not already ours cannot be given our
+  # tag (and with it UpdateDetector, which could turn threat detection off).
+  statement {
+    sid       = "DenyClaimingOtherDetectors"
+    effect    = "Deny"
+    actions   = ["guardduty:TagResource", "guardduty:UntagResource"]
+    resources = ["arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
   statement {
     sid       = "ListDetectors"
     effect    = "Allow"

@@ -150,6 +150,15 @@ ESCALATIONS: dict[str, Attempt] = {
         f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0",
         {"aws:ResourceTag/project": PREFIX},
     ),
+    "claim the account's untagged GuardDuty detector (tag it as ours)": Attempt(
+        "guardduty:TagResource",
+        f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0",
+        {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project"]},
+    ),
+    "disable the account's untagged GuardDuty detector": Attempt(
+        "guardduty:UpdateDetector",
+        f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0",
+    ),
     "change another team's HTTP API": Attempt(
         "apigateway:PATCH",
         f"arn:aws:apigateway:{REGION}::/apis/zzzz999999",
@@ -206,6 +215,11 @@ LEGITIMATE: dict[str, Attempt] = {
     ),
     "update the function's code": Attempt(
         "lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-objects-api"
+    ),
+    "tag the detector being created": Attempt(
+        "guardduty:TagResource",
+        "*",
+        {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project", "managed-by"]},
     ),
     "update our GuardDuty detector": Attempt(
         "guardduty:UpdateDetector",
