@@ -456,18 +456,24 @@ def test_moto_cannot_judge_conditions(moto_deployer: MotoDeployer, deployer: Pri
 # --- through the API: an authenticated caller who is not listed ----------------------------------
 
 
-@pytest.fixture(scope="module")
-def stack_listing_someone_else() -> Iterator[Any]:
-    """The local stack (moto, S3 proxy, real function, SigV4 gateway) whose function lists another
-    caller than the one the gateway authenticates: so every signed request comes from a principal
-    of the account that API Gateway lets through and the function must refuse."""
-    from obsctl.local.stack import running_stack
+@pytest.fixture
+def stack_listing_someone_else(local_stack: Any) -> Iterator[Any]:
+    """The session's local stack (moto, S3 proxy, real function, SigV4 gateway), its function
+    restarted cold with another caller listed than the one the gateway authenticates: every signed
+    request then comes from a principal of the account that API Gateway lets through and the
+    function must refuse. Restored (and restarted) afterwards."""
     from signals.config import ENV_ALLOWED_CALLERS
 
-    with running_stack() as stack:
-        assert stack.function._handler is None  # configured before the cold start reads it
-        stack.function.environment[ENV_ALLOWED_CALLERS] = f"{ROLES}/reporting-reader,o-a1b2c3d4e5"
-        yield stack
+    function = local_stack.function
+    saved = dict(function.environment)
+    function.environment[ENV_ALLOWED_CALLERS] = f"{ROLES}/reporting-reader,o-a1b2c3d4e5"
+    function._handler = None  # a new execution environment reads the setting at its cold start
+    try:
+        yield local_stack
+    finally:
+        function.environment.clear()
+        function.environment.update(saved)
+        function._handler = None
 
 
 def test_a_caller_not_listed_cannot_list_the_data_bucket_through_the_api(
