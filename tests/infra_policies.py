@@ -24,6 +24,8 @@ API_ID = "a1b2c3d4e5"
 DEPLOY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-github-deploy"
 ADMIN_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/platform-admin"
 BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{PREFIX}-workload-boundary"
+DEPLOY_PARTS = ("iam", "platform", "services")
+"""The deploy role's managed policies, ``<prefix>-github-deploy-<part>`` (deploy_policy.tf)."""
 BOOTSTRAP = INFRA_DIR / "bootstrap"
 MODULES = INFRA_DIR / "modules"
 
@@ -83,7 +85,9 @@ EXPRESSIONS: dict[str, list[str]] = {
 
 # Identity policies (no principals) of each directory: (directory, document name).
 IDENTITY_DOCUMENTS = [
-    (BOOTSTRAP, "deploy"),
+    (BOOTSTRAP, "deploy_iam"),
+    (BOOTSTRAP, "deploy_platform"),
+    (BOOTSTRAP, "deploy_services"),
     (BOOTSTRAP, "workload_boundary"),
     (MODULES / "function", "function"),
     (MODULES / "grafana", "read"),
@@ -150,12 +154,19 @@ def _replace_expressions(value: Any) -> Any:
     return value
 
 
-def deploy_policy(*, smoke_test_api_id: str | None = API_ID) -> dict[str, Any]:
-    """The deploy role's policy; with no API id the dynamic smoke-test statement is absent."""
-    policy = render(BOOTSTRAP, "deploy")
+def deploy_policies(*, smoke_test_api_id: str | None = API_ID) -> dict[str, dict[str, Any]]:
+    """The deploy role's managed policies by part; with no API id the smoke-test statement is absent."""
+    policies = {part: render(BOOTSTRAP, f"deploy_{part}") for part in DEPLOY_PARTS}
     if smoke_test_api_id is None:
-        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "SmokeTestTheApi"]
-    return policy
+        for policy in policies.values():
+            policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "SmokeTestTheApi"]
+    return policies
+
+
+def deploy_policy(*, smoke_test_api_id: str | None = API_ID) -> dict[str, Any]:
+    """All the deploy role's statements as one document (what the role holds in all)."""
+    parts = deploy_policies(smoke_test_api_id=smoke_test_api_id).values()
+    return {"Version": "2012-10-17", "Statement": [s for policy in parts for s in policy["Statement"]]}
 
 
 def workload_boundary() -> dict[str, Any]:

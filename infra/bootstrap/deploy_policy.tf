@@ -6,7 +6,11 @@
 # must carry the workload boundary (boundary.tf, condition iam:PermissionsBoundary), it may attach
 # only the project's own managed policies (iam:PolicyARN), and explicit Denies keep it from
 # changing itself, its boundary, or removing a boundary. tests/integration/test_escalation.py
-# tries each escalation against this very document, and make test runs IAM analysers over it.
+# tries each escalation against these very documents, and make test runs IAM analysers over them.
+#
+# Three managed policies, not one inline policy: IAM caps a role's inline policies at 10,240
+# characters in all and a managed policy at 6,144 (tests/unit/infra/test_iam_analysers.py checks
+# both); the whole set is about 12,000. A Deny in any of them applies to every request.
 
 data "aws_region" "current" {}
 
@@ -19,6 +23,9 @@ locals {
   # The boundary (boundary.tf) is named <prefix>-workload-boundary, so it matches this glob too:
   # DenyChangingItselfOrTheBoundary takes it out again.
   prefix_policies = "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix_glob}"
+  # The deploy role's own managed policies are named <prefix>-github-deploy-*: the glob above
+  # matches them, DenyChangingItselfOrTheBoundary takes them out.
+  deploy_policies = "arn:${local.partition}:iam::${local.account_id}:policy/${local.deploy_name}-*"
 }
 
 locals {
@@ -68,7 +75,9 @@ locals {
   ]
 }
 
-data "aws_iam_policy_document" "deploy" {
+# 1/3: Terraform state, the platform's buckets, and IAM (bounded roles, the Denies that keep the
+# role from changing itself).
+data "aws_iam_policy_document" "deploy_iam" {
   statement {
     sid       = "TerraformStateList"
     effect    = "Allow"
@@ -108,61 +117,6 @@ data "aws_iam_policy_document" "deploy" {
       "s3:PutLifecycleConfiguration",
     ]
     resources = ["arn:${local.partition}:s3:::${local.prefix_glob}"]
-  }
-
-  # CreateKey has no resource-level permissions; with tags (default_tags) it also needs
-  # kms:TagResource, evaluated before the key exists. Both only for keys tagged as ours. The tag
-  # keys are not pinned: operators add their own through var.tags.
-  statement {
-    sid       = "CreateTaggedKeys"
-    effect    = "Allow"
-    actions   = ["kms:CreateKey", "kms:TagResource"]
-    resources = ["*"] # tag-on-create needs kms:TagResource unrestricted to keys (KMS guide)
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/project"
-      values   = [var.name_prefix]
-    }
-  }
-
-  statement {
-    sid       = "ListKeyAliases"
-    effect    = "Allow"
-    actions   = ["kms:ListAliases"]
-    resources = ["*"] # ListAliases has no resource-level permissions
-  }
-
-  # Managing the platform's keys needs no IAM permission: their key policies name this role as an
-  # administrator. Using them does (key usage is granted to the account, narrowed by principal),
-  # and only on keys with an alias under the prefix. Not by tag: kms:TagResource on "*" (needed to
-  # tag at creation) could put our tag on another team's key; an alias cannot be put on a key
-  # without kms:CreateAlias on the key itself, which only the key's administrators hold. The data
-  # key's policy does not list this role as a user at all (infra/live).
-  statement {
-    sid    = "UsePlatformKeys"
-    effect = "Allow"
-    actions = [
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey*",
-    ]
-    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
-
-    condition {
-      test     = "ForAnyValue:StringLike"
-      variable = "kms:ResourceAliases"
-      values   = ["alias/${local.prefix_glob}"]
-    }
-  }
-
-  statement {
-    sid       = "NamePlatformKeys"
-    effect    = "Allow"
-    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
   }
 
   # Roles: created, given inline policies, trusted and deleted only with the workload boundary
@@ -254,8 +208,8 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
-  # The role and its boundary are the administrators' (infra/bootstrap): nothing here may change
-  # them, pass the role, or take a boundary off any role. Explicit Denies win over every Allow,
+  # The role, its own policies and the boundary are the administrators' (infra/bootstrap): nothing
+  # here may change them, pass the role, or take a boundary off any role. Explicit Denies win over every Allow,
   # including the prefix-wide ones above (the role's own name matches the prefix).
   statement {
     sid    = "DenyChangingItselfOrTheBoundary"
@@ -274,7 +228,7 @@ data "aws_iam_policy_document" "deploy" {
       "iam:Untag*",
       "iam:Update*",
     ]
-    resources = [local.deploy_arn, local.boundary_arn]
+    resources = [local.deploy_arn, local.deploy_policies, local.boundary_arn]
   }
 
   statement {
@@ -295,6 +249,64 @@ data "aws_iam_policy_document" "deploy" {
       variable = "iam:AWSServiceName"
       values   = ["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com", "observability.aoss.amazonaws.com"]
     }
+  }
+}
+
+# 2/3: keys, functions, logs, the HTTP API, alarms and the alarm topic.
+data "aws_iam_policy_document" "deploy_platform" {
+  # CreateKey has no resource-level permissions; with tags (default_tags) it also needs
+  # kms:TagResource, evaluated before the key exists. Both only for keys tagged as ours. The tag
+  # keys are not pinned: operators add their own through var.tags.
+  statement {
+    sid       = "CreateTaggedKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"] # tag-on-create needs kms:TagResource unrestricted to keys (KMS guide)
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "ListKeyAliases"
+    effect    = "Allow"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"] # ListAliases has no resource-level permissions
+  }
+
+  # Managing the platform's keys needs no IAM permission: their key policies name this role as an
+  # administrator. Using them does (key usage is granted to the account, narrowed by principal),
+  # and only on keys with an alias under the prefix. Not by tag: kms:TagResource on "*" (needed to
+  # tag at creation) could put our tag on another team's key; an alias cannot be put on a key
+  # without kms:CreateAlias on the key itself, which only the key's administrators hold. The data
+  # key's policy does not list this role as a user at all (infra/live).
+  statement {
+    sid    = "UsePlatformKeys"
+    effect = "Allow"
+    actions = [
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+    ]
+    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+
+    condition {
+      test     = "ForAnyValue:StringLike"
+      variable = "kms:ResourceAliases"
+      values   = ["alias/${local.prefix_glob}"]
+    }
+  }
+
+  statement {
+    sid       = "NamePlatformKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
   }
 
   statement {
@@ -406,6 +418,22 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.prefix_glob}"]
   }
 
+  # The post-deploy smoke test calls GET on the platform's own API only (its id is known after
+  # the first apply of infra/live: re-apply this root with smoke_test_api_id set).
+  dynamic "statement" {
+    for_each = var.smoke_test_api_id == null ? [] : [var.smoke_test_api_id]
+
+    content {
+      sid       = "SmokeTestTheApi"
+      effect    = "Allow"
+      actions   = ["execute-api:Invoke"]
+      resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:${statement.value}/*/GET/*"]
+    }
+  }
+}
+
+# 3/3: OpenSearch Serverless, Managed Grafana, Chatbot, GuardDuty, and the tag guards.
+data "aws_iam_policy_document" "deploy_services" {
   # OpenSearch Serverless: no management action takes a resource ARN except through conditions.
   # Policies and the collection are changed only for collections named with the prefix
   # (aoss:collection, as in the service's own least-privilege example); the collection is created
@@ -489,19 +517,6 @@ data "aws_iam_policy_document" "deploy" {
     effect    = "Allow"
     actions   = ["aoss:APIAccessAll"]
     resources = ["arn:${local.partition}:aoss:${local.region}:${local.account_id}:collection/*"]
-  }
-
-  # The post-deploy smoke test calls GET on the platform's own API only (its id is known after
-  # the first apply of infra/live: re-apply this root with smoke_test_api_id set).
-  dynamic "statement" {
-    for_each = var.smoke_test_api_id == null ? [] : [var.smoke_test_api_id]
-
-    content {
-      sid       = "SmokeTestTheApi"
-      effect    = "Allow"
-      actions   = ["execute-api:Invoke"]
-      resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:${statement.value}/*/GET/*"]
-    }
   }
 
   # Managed Grafana: workspaces have random ids, so they are scoped by the project tag they are
@@ -713,4 +728,23 @@ data "aws_iam_policy_document" "deploy" {
       values   = ["project"]
     }
   }
+}
+
+resource "aws_iam_policy" "deploy" {
+  for_each = {
+    iam      = data.aws_iam_policy_document.deploy_iam.json
+    platform = data.aws_iam_policy_document.deploy_platform.json
+    services = data.aws_iam_policy_document.deploy_services.json
+  }
+
+  name        = "${local.deploy_name}-${each.key}"
+  description = "Deploy role of ${var.name_prefix} (${each.key}); see infra/bootstrap/deploy_policy.tf"
+  policy      = each.value
+}
+
+resource "aws_iam_role_policy_attachment" "deploy" {
+  for_each = aws_iam_policy.deploy
+
+  role       = aws_iam_role.deploy.name
+  policy_arn = each.value.arn
 }

@@ -84,8 +84,5 @@ module "artifacts_bucket" {
   allowed_principal_arns             = local.deploy_roles
 }
 
-resource "aws_iam_role_policy" "deploy" {
-  name   = "deploy"
-  role   = aws_iam_role.deploy.id
-  policy = data.aws_iam_policy_document.deploy.json
-}
+# The deploy role's permissions are three managed policies (deploy_policy.tf); the former inline
+# policy "deploy" is deleted when this is applied.

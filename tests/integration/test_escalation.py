@@ -37,6 +37,7 @@ from tests.infra_policies import (
     MODULES,
     PREFIX,
     REGION,
+    deploy_policies,
     deploy_policy,
     render,
     workload_boundary,
@@ -87,6 +88,17 @@ ESCALATIONS: dict[str, Attempt] = {
     "give itself a boundary it controls": Attempt("iam:PutRolePermissionsBoundary", DEPLOY_ROLE_ARN, BOUNDED),
     "tag itself": Attempt("iam:TagRole", DEPLOY_ROLE_ARN),
     "rewrite the boundary (new default version)": Attempt("iam:CreatePolicyVersion", BOUNDARY_ARN),
+    "rewrite its own managed policy (new default version)": Attempt(
+        "iam:CreatePolicyVersion", f"{POLICIES}/{PREFIX}-github-deploy-iam"
+    ),
+    "delete its own managed policy": Attempt(
+        "iam:DeletePolicy", f"{POLICIES}/{PREFIX}-github-deploy-services"
+    ),
+    "detach its own managed policy (drops the Denies)": Attempt(
+        "iam:DetachRolePolicy",
+        DEPLOY_ROLE_ARN,
+        {**BOUNDED, "iam:PolicyARN": f"{POLICIES}/{PREFIX}-github-deploy-iam"},
+    ),
     "switch the boundary's default version": Attempt("iam:SetDefaultPolicyVersion", BOUNDARY_ARN),
     "delete the boundary": Attempt("iam:DeletePolicy", BOUNDARY_ARN),
     "create a project role without the boundary": Attempt("iam:CreateRole", f"{ROLES}/{PREFIX}-backdoor"),
@@ -355,7 +367,11 @@ def moto_deployer(enforcing_moto: str) -> MotoDeployer:  # noqa: F811 - the impo
     }
     role_name = DEPLOY_ROLE_ARN.rsplit("/", 1)[1]
     iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(RoleName=role_name, PolicyName="deploy", PolicyDocument=json.dumps(deploy_policy()))
+    for part, policy in deploy_policies().items():
+        arn = iam.create_policy(PolicyName=f"{role_name}-{part}", PolicyDocument=json.dumps(policy))[
+            "Policy"
+        ]["Arn"]
+        iam.attach_role_policy(RoleName=role_name, PolicyArn=arn)
     iam.create_policy(
         PolicyName=BOUNDARY_ARN.rsplit("/", 1)[1], PolicyDocument=json.dumps(workload_boundary())
     )
@@ -414,7 +430,7 @@ def test_moto_denies_the_deploy_role_changing_itself(moto_deployer: MotoDeployer
             RoleName=me, PolicyName="x", PolicyDocument=ADMIN_POLICY
         ),
         "attach AdministratorAccess": lambda: iam.attach_role_policy(RoleName=me, PolicyArn=ADMIN_ACCESS),
-        "delete own policy": lambda: iam.delete_role_policy(RoleName=me, PolicyName="deploy"),
+        "detach own policy": lambda: iam.detach_role_policy(RoleName=me, PolicyArn=f"{POLICIES}/{me}-iam"),
         "update own trust": lambda: iam.update_assume_role_policy(RoleName=me, PolicyDocument=ADMIN_POLICY),
         # TagRole is allowed on every project role without a condition: only the Deny on the
         # role's own ARN stops it, so this one shows moto applying that Deny

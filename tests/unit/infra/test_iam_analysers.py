@@ -47,6 +47,7 @@ HIGH = {"HIGH", "CRITICAL"}
 OUTSIDE = {
     "self": DEPLOY_ROLE_ARN,
     "boundary": BOUNDARY_ARN,
+    "own policy": f"arn:aws:iam::{ACCOUNT}:policy/{PREFIX}-github-deploy-iam",
     "unbounded project role": f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-unbounded",
     "foreign role": f"arn:aws:iam::{ACCOUNT}:role/payments-admin",
     "foreign user": f"arn:aws:iam::{ACCOUNT}:user/alice",
@@ -203,3 +204,26 @@ def test_the_replay_finds_the_escalations_of_the_policy_before_issue_14(tmp_path
         escalation_methods(before)
     )
     assert PolicyDocument(before).allows_privilege_escalation == []
+
+
+# IAM quotas ("IAM and AWS STS quotas"): characters without whitespace.
+MANAGED_POLICY_MAX = 6144
+ROLE_INLINE_TOTAL_MAX = 10240
+
+
+def _size(policy: Mapping[str, Any]) -> int:
+    return len("".join(json.dumps(policy, separators=(",", ":")).split()))
+
+
+def test_every_policy_fits_the_iam_quotas(policies: dict[str, dict[str, Any]]) -> None:
+    # Every document fits a managed policy (the stricter quota; the deploy role's and the
+    # boundary are managed policies), and the shipper role's two inline policies fit together.
+    oversized = {name: _size(p) for name, p in policies.items() if _size(p) > MANAGED_POLICY_MAX}
+    assert oversized == {}
+    shipper_role = _size(policies["function/function"]) + _size(policies["log_pipeline/shipper"])
+    assert shipper_role <= ROLE_INLINE_TOTAL_MAX
+
+
+def test_the_whole_deploy_policy_would_not_fit_one_inline_policy() -> None:
+    # Why it is split into managed policies (and why this test exists: a merge back must fail)
+    assert _size(deploy_policy()) > ROLE_INLINE_TOTAL_MAX
