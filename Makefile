@@ -8,6 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
+DEPLOY_VENV := .venv-deploy
+PIP_TOOLS_VENV := .venv-piptools
+PIP_TOOLS_VERSION := 7.5.2
 TOOLS := .tools
 ACTIONLINT_VERSION := v1.7.12
 CHECKOV_VERSION := 3.3.30
@@ -15,8 +18,9 @@ STAMP := $(VENV)/.installed
 LOCAL_STAMP := $(VENV)/.installed-local
 PORT ?= 8080
 
-.PHONY: help setup setup-local setup-checkov setup-actionlint lint lint-py lint-workflows fmt test test-unit \
-        test-integration check-generated check-infra render demo demo-keep serve bench package clean
+.PHONY: help setup setup-local setup-checkov setup-deploy lock-deploy setup-actionlint lint lint-py \
+        lint-workflows fmt test test-unit test-integration check-generated check-infra render demo demo-keep \
+        serve bench package clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +48,21 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	@touch $@
 
 setup-checkov: $(CHECKOV_VENV)/.installed ## checkov in its own venv (it and python-hcl2 both ship a module named hcl2)
+
+# What runs with AWS credentials in the deploy job (obsctl) is installed only from hashes.
+$(DEPLOY_VENV)/.installed: requirements/deploy.txt
+	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/deploy.txt
+	@touch $@
+
+setup-deploy: $(DEPLOY_VENV)/.installed ## obsctl's runtime dependencies from requirements/deploy.txt, pip --require-hashes (run obsctl as PYTHONPATH=. .venv-deploy/bin/python -m obsctl)
+
+lock-deploy: ## Regenerate requirements/deploy.txt (hashes of every file PyPI has for each pin) with a pinned pip-tools
+	@test -x $(PIP_TOOLS_VENV)/bin/pip-compile || $(PYTHON) -m venv $(PIP_TOOLS_VENV)
+	$(PIP_TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "pip-tools==$(PIP_TOOLS_VERSION)"
+	env -u PIP_FIND_LINKS $(PIP_TOOLS_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --constraint requirements/constraints.txt \
+		--output-file requirements/deploy.txt pyproject.toml
 
 $(TOOLS)/actionlint:
 	GOBIN=$(CURDIR)/$(TOOLS) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
@@ -102,5 +121,5 @@ package: setup ## Build the Lambda zips reproducibly into build/dist
 	$(PY) -m tools.package
 
 clean: ## Remove build output, caches and the virtualenvs
-	rm -rf build dist $(VENV) $(CHECKOV_VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build dist $(VENV) $(CHECKOV_VENV) $(DEPLOY_VENV) $(PIP_TOOLS_VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

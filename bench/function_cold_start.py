@@ -181,6 +181,7 @@ def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind:
         "AWS_ENDPOINT_URL_S3": endpoint,
         env.ENV_BUCKET_NAME: BUCKET,
         env.ENV_TOKEN_SECRET: "bench-secret-" + "x" * 32,
+        env.ENV_ALLOWED_CALLERS: "arn:aws:iam::123456789012:user/sre-alice",
         env.ENV_POWERTOOLS_SERVICE_NAME: API_SERVICE,
         env.ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
         env.ENV_XRAY_TRACE_ID: f"Root={TRACE_ROOT};Parent={TRACE_PARENT};Sampled=1",

@@ -27,6 +27,7 @@ from function.errors import (
     BadRequestError,
     Response,
     bad_request,
+    forbidden,
     internal_error,
     json_response,
     not_found,
@@ -39,6 +40,7 @@ from function.tracing import Subsegment, XRayEmitter
 from signals.logs import APP_CALLER_ACCOUNT, APP_CALLER_ARN, APP_ROUTE, APP_STATUS
 from signals.metrics import (
     BAD_REQUESTS,
+    FORBIDDEN_REQUESTS,
     INTERNAL_ERRORS,
     LIST_REQUESTS,
     NAMESPACE,
@@ -164,6 +166,12 @@ def _dispatch(event: dict[str, Any], request_id: str, emitter: XRayEmitter, segm
         logger.error(str(exc), extra={"setting": exc.setting, APP_STATUS: 500})
         segment.add_exception(exc, remote=False)
         raise
+    iam = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
+    if not state.config.allowed_callers.admits(iam):
+        # Before anything touches S3. The log line carries the caller (appended in handler).
+        metrics.add_metric(name=FORBIDDEN_REQUESTS, unit=MetricUnit.Count, value=1)
+        logger.warning("caller not allowed", extra={APP_STATUS: 403})
+        return forbidden()
     try:
         return _list_objects(event, request_id, state, emitter, segment)
     except Exception as exc:
@@ -191,7 +199,12 @@ def _list_objects(
 ) -> Response:
     config = state.config
     try:
-        query = parse_query(event, config.token_secret)
+        query = parse_query(
+            event,
+            config.token_secret,
+            previous_secret=config.previous_token_secret,
+            token_lifetime=config.token_lifetime,
+        )
     except BadRequestError as exc:
         metrics.add_metric(name=BAD_REQUESTS, unit=MetricUnit.Count, value=1)
         logger.info("bad request", extra={APP_STATUS: 400, "reason": str(exc)})

@@ -46,6 +46,8 @@ BAD_REQUEST = "bad_request"
 NOT_FOUND = "not_found"
 INTERNAL_ERROR = "internal_error"
 SERVICE_UNAVAILABLE = "service_unavailable"
+FORBIDDEN = "forbidden"
+MSG_FORBIDDEN = "this caller is not allowed to use this API"
 
 # 400 messages: each names the offending parameter; tests assert them exactly.
 MSG_UNKNOWN_PARAMETER = "unknown query parameter: {name}"
@@ -55,6 +57,7 @@ MSG_PREFIX_CONTROL_CHARS = "prefix must not contain control characters"
 MSG_LIMIT = "limit must be an integer from {low} to {high}"
 MSG_TOKEN_INVALID = "next_token is not a valid token"  # noqa: S105 - a message, not a secret
 MSG_TOKEN_OTHER_PREFIX = "next_token was issued for a different prefix"  # noqa: S105
+MSG_TOKEN_EXPIRED = "next_token has expired; list again from the start"  # noqa: S105
 MSG_NOT_FOUND = "no route for {method} {path}"
 
 
@@ -73,6 +76,11 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
 
 def bad_request(message: str) -> Response:
     return json_response(400, {"error": BAD_REQUEST, "message": message})
+
+
+def forbidden() -> Response:
+    """The fixed 403: it says nothing about who is allowed or why not."""
+    return json_response(403, {"error": FORBIDDEN, "message": MSG_FORBIDDEN})
 
 
 def not_found(method: str, path: str) -> Response:

@@ -21,7 +21,7 @@ from function.errors import (
     MSG_UNKNOWN_PARAMETER,
     BadRequestError,
 )
-from function.pagination import decode_token
+from function.pagination import DEFAULT_LIFETIME, decode_token
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -59,7 +59,13 @@ class ListQuery:
     """S3's continuation token, unwrapped from a verified ``next_token``."""
 
 
-def parse_query(event: Mapping[str, Any], token_secret: bytes) -> ListQuery:
+def parse_query(
+    event: Mapping[str, Any],
+    token_secret: bytes,
+    *,
+    previous_secret: bytes | None = None,
+    token_lifetime: int = DEFAULT_LIFETIME,
+) -> ListQuery:
     """Validate the query of a payload-2.0 event; raise ``BadRequestError`` naming the parameter."""
     params: Mapping[str, str] = event.get("queryStringParameters") or {}
     _reject_unknown(params)
@@ -67,7 +73,13 @@ def parse_query(event: Mapping[str, Any], token_secret: bytes) -> ListQuery:
     prefix = _prefix(params.get(PARAM_PREFIX, ""))
     limit = _limit(params.get(PARAM_LIMIT))
     token = params.get(PARAM_NEXT_TOKEN)
-    continuation = None if token is None else decode_token(token_secret, prefix, token)
+    continuation = (
+        None
+        if token is None
+        else decode_token(
+            token_secret, prefix, token, previous_secret=previous_secret, lifetime=token_lifetime
+        )
+    )
     return ListQuery(prefix=prefix, limit=limit, continuation=continuation)
 
 

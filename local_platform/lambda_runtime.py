@@ -139,6 +139,12 @@ class LocalFunction:
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
 
+    def recycle(self) -> None:
+        """Drop the execution environment: the next invocation is a cold start that reads its
+        environment (and imports the handler) again, as after a configuration change."""
+        with self._lock:
+            self._handler = None
+
     def invoke(self, event: dict[str, Any]) -> Invocation:
         capture = install_capture()
         with self._lock:

@@ -83,6 +83,8 @@ def start_stack(
             environment={
                 env.ENV_BUCKET_NAME: names.data_bucket,
                 env.ENV_TOKEN_SECRET: secrets.token_urlsafe(32),
+                # the gateway's one caller, as API Gateway would report it (authorizer.iam.userArn)
+                env.ENV_ALLOWED_CALLERS: caller_credentials().caller.user_arn,
                 env.ENV_POWERTOOLS_SERVICE_NAME: API_SERVICE,
                 env.ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
                 # The function's own (emulated) role credentials and S3 endpoint; botocore reads these.

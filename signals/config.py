@@ -36,6 +36,9 @@ ENV_TOKEN_SECRET: Final = "NEXT_TOKEN_SECRET"  # noqa: S105 - a variable name, n
 ENV_S3_CONNECT_TIMEOUT: Final = "S3_CONNECT_TIMEOUT"
 ENV_S3_READ_TIMEOUT: Final = "S3_READ_TIMEOUT"
 ENV_S3_MAX_ATTEMPTS: Final = "S3_MAX_ATTEMPTS"
+ENV_ALLOWED_CALLERS: Final = "ALLOWED_CALLERS"
+ENV_TOKEN_LIFETIME: Final = "NEXT_TOKEN_LIFETIME_SECONDS"  # noqa: S105 - a variable name
+ENV_PREVIOUS_TOKEN_SECRET: Final = "NEXT_TOKEN_PREVIOUS_SECRET"  # noqa: S105 - a variable name
 # An emulated S3 endpoint comes from botocore's standard AWS_ENDPOINT_URL_S3 (no setting of ours).
 # AWS-defined (set by the Lambda runtime); the function reads the region and trace header
 ENV_AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"

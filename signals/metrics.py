@@ -85,6 +85,8 @@ OBJECTS_LISTED: Final = "ObjectsListed"
 """Objects returned per request (Count); Sum/SampleCount over a period gives objects per request."""
 BAD_REQUESTS: Final = "BadRequests"
 """Requests rejected as the caller's fault: 400 (validation) or 404 (unknown route) (Count)."""
+FORBIDDEN_REQUESTS: Final = "ForbiddenRequests"
+"""Authenticated callers refused with 403 because they are not in ALLOWED_CALLERS (Count)."""
 S3_THROTTLED: Final = "S3Throttled"
 """S3 throttling answered with 503 (Count)."""
 INTERNAL_ERRORS: Final = "InternalErrors"
@@ -97,6 +99,7 @@ FUNCTION_METRICS: Final = (
     LIST_REQUESTS,
     OBJECTS_LISTED,
     BAD_REQUESTS,
+    FORBIDDEN_REQUESTS,
     S3_THROTTLED,
     INTERNAL_ERRORS,
     S3_LATENCY,

@@ -102,12 +102,15 @@ def statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _substitute(value: str, values: Mapping[str, str], where: str) -> str:
+def _substitute(value: str, values: Mapping[str, str | list[str]], where: str) -> str:
     def replace(match: re.Match[str]) -> str:
         expression = match.group(1).strip()
-        if expression not in values:
+        found = values.get(expression)
+        if found is None:
             raise HclError(f"{where}: no value given for ${{{expression}}}")
-        return values[expression]
+        if isinstance(found, list):
+            raise HclError(f"{where}: ${{{expression}}} is a list inside a string")
+        return found
 
     return _REFERENCE.sub(replace, value)
 
@@ -116,12 +119,42 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def render_policy(document: Mapping[str, Any], values: Mapping[str, str], *, where: str = "policy") -> str:
+def _substitute_all(items: Any, values: Mapping[str, str | list[str]], where: str) -> list[str]:
+    """Each item substituted; an item that is one reference to a list value is spliced in."""
+    out: list[str] = []
+    for item in _as_list(items):
+        whole = _REFERENCE.fullmatch(str(item))
+        listed = values.get(whole.group(1).strip()) if whole else None
+        if isinstance(listed, list):
+            out.extend(listed)
+        else:
+            out.append(_substitute(str(item), values, where))
+    return out
+
+
+def _principal(blocks: Any, values: Mapping[str, str | list[str]], where: str) -> str | dict[str, list[str]]:
+    principal: dict[str, list[str]] = {}
+    for entry in _as_list(blocks):
+        principal.setdefault(entry["type"], []).extend(_substitute_all(entry["identifiers"], values, where))
+    if principal == {"*": ["*"]}:
+        return "*"
+    return principal
+
+
+def render_policy(
+    document: Mapping[str, Any],
+    values: Mapping[str, str | list[str]],
+    *,
+    where: str = "policy",
+    resource_policy: bool = False,
+) -> str:
     """IAM JSON of an ``aws_iam_policy_document`` body, references replaced from ``values``.
 
     ``values`` maps a reference expression (``var.data_bucket_arn``, ``statement.value``,
-    ``aws_cloudwatch_log_group.this.arn``) to its value. An unresolved reference is an error,
-    never silently kept, so a test cannot pass on a half-rendered policy.
+    ``aws_cloudwatch_log_group.this.arn``) to its value, or to a list of values that a whole-list
+    reference (``actions = local.tagging_actions``) stands for. An unresolved reference is an error,
+    never silently kept, so a test cannot pass on a half-rendered policy. Statements with
+    ``principals`` (a resource policy) are rendered only when ``resource_policy`` is true.
     """
     rendered: list[dict[str, Any]] = []
     for statement in statements(document):
@@ -132,21 +165,21 @@ def render_policy(document: Mapping[str, Any], values: Mapping[str, str], *, whe
             out["Sid"] = sid
         for key, iam_key in (("actions", "Action"), ("not_actions", "NotAction")):
             if key in statement:
-                out[iam_key] = [_substitute(a, values, label) for a in _as_list(statement[key])]
+                out[iam_key] = _substitute_all(statement[key], values, label)
         for key, iam_key in (("resources", "Resource"), ("not_resources", "NotResource")):
             if key in statement:
-                out[iam_key] = [_substitute(r, values, label) for r in _as_list(statement[key])]
+                out[iam_key] = _substitute_all(statement[key], values, label)
         conditions: dict[str, dict[str, list[str]]] = {}
         for condition in statement.get("condition", []):
             test = condition["test"]
             variable = _substitute(condition["variable"], values, label)
-            conditions.setdefault(test, {})[variable] = [
-                _substitute(v, values, label) for v in _as_list(condition["values"])
-            ]
+            conditions.setdefault(test, {})[variable] = _substitute_all(condition["values"], values, label)
         if conditions:
             out["Condition"] = conditions
         if statement.get("principals"):
-            raise HclError(f"{label}: has principals; render_policy renders identity policies only")
+            if not resource_policy:
+                raise HclError(f"{label}: has principals; pass resource_policy=True for a resource policy")
+            out["Principal"] = _principal(statement["principals"], values, label)
         rendered.append(out)
     if not rendered:
         raise HclError(f"{where}: no statements")

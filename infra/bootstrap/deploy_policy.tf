@@ -1,6 +1,16 @@
 # Least-privilege deploy policy: what `terraform apply` of infra/live and the deploy steps need,
 # scoped to resources named with the prefix wherever the service supports resource-level
-# permissions. No "*" action and no "<service>:*" anywhere.
+# permissions. No "*" action and no "<service>:*" in an Allow anywhere.
+#
+# The role cannot make itself (or anything) an administrator: every role it creates or changes
+# must carry the workload boundary (boundary.tf, condition iam:PermissionsBoundary), it may attach
+# only the project's own managed policies (iam:PolicyARN), and explicit Denies keep it from
+# changing itself, its boundary, or removing a boundary. tests/integration/test_escalation.py
+# tries each escalation against these very documents, and make test runs IAM analysers over them.
+#
+# Three managed policies, not one inline policy: IAM caps a role's inline policies at 10,240
+# characters in all and a managed policy at 6,144 (tests/unit/infra/test_iam_analysers.py checks
+# both); the whole set is about 12,000. A Deny in any of them applies to every request.
 
 data "aws_region" "current" {}
 
@@ -10,9 +20,64 @@ locals {
   lambda_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix_glob}"
   logs_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
   prefix_roles = "arn:${local.partition}:iam::${local.account_id}:role/${local.prefix_glob}"
+  # The boundary (boundary.tf) is named <prefix>-workload-boundary, so it matches this glob too:
+  # DenyChangingItselfOrTheBoundary takes it out again.
+  prefix_policies = "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix_glob}"
+  # The deploy role's own managed policies are named <prefix>-github-deploy-*: the glob above
+  # matches them, DenyChangingItselfOrTheBoundary takes them out.
+  deploy_policies = "arn:${local.partition}:iam::${local.account_id}:policy/${local.deploy_name}-*"
 }
 
-data "aws_iam_policy_document" "deploy" {
+locals {
+  tagging_actions = [
+    "aoss:TagResource",
+    "apigateway:TagResource",
+    "chatbot:TagResource",
+    "grafana:TagResource",
+    "guardduty:TagResource",
+    "kms:TagResource",
+  ]
+  untagging_actions = [
+    "aoss:UntagResource",
+    "apigateway:UntagResource",
+    "chatbot:UntagResource",
+    "grafana:UntagResource",
+    "guardduty:UntagResource",
+    "kms:UntagResource",
+  ]
+  # What must never reach a resource tagged for another project (the tagging actions included).
+  tag_guarded_actions = [
+    "aoss:DeleteCollection",
+    "aoss:TagResource",
+    "aoss:UntagResource",
+    "aoss:UpdateCollection",
+    "apigateway:DELETE",
+    "apigateway:PATCH",
+    "apigateway:POST",
+    "apigateway:PUT",
+    "apigateway:TagResource",
+    "apigateway:UntagResource",
+    "chatbot:TagResource",
+    "chatbot:UntagResource",
+    "grafana:DeleteWorkspace",
+    "grafana:TagResource",
+    "grafana:UntagResource",
+    "grafana:UpdateWorkspace",
+    "guardduty:TagResource",
+    "guardduty:UntagResource",
+    "guardduty:UpdateDetector",
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:TagResource",
+    "kms:UntagResource",
+  ]
+}
+
+# 1/3: Terraform state, the platform's buckets, and IAM (bounded roles, the Denies that keep the
+# role from changing itself).
+data "aws_iam_policy_document" "deploy_iam" {
   statement {
     sid       = "TerraformStateList"
     effect    = "Allow"
@@ -54,6 +119,141 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:s3:::${local.prefix_glob}"]
   }
 
+  # Roles: created, given inline policies, trusted and deleted only with the workload boundary
+  # attached (the Service Authorization Reference lists iam:PermissionsBoundary for each of these).
+  statement {
+    sid    = "BoundedPlatformRoles"
+    effect = "Allow"
+    actions = [
+      "iam:CreateRole",
+      "iam:DeleteRole",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
+      "iam:PutRolePermissionsBoundary",
+      "iam:PutRolePolicy",
+      "iam:UpdateAssumeRolePolicy",
+    ]
+    resources = [local.prefix_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arn]
+    }
+  }
+
+  # Attaching: only the project's own managed policies, only to bounded roles. Never an AWS
+  # managed policy such as AdministratorAccess.
+  statement {
+    sid       = "AttachPlatformPolicies"
+    effect    = "Allow"
+    actions   = ["iam:AttachRolePolicy"]
+    resources = [local.prefix_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arn]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "iam:PolicyARN"
+      values   = [local.prefix_policies]
+    }
+  }
+
+  statement {
+    sid    = "ManagePlatformRoles"
+    effect = "Allow"
+    actions = [
+      "iam:GetRole",
+      "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole",
+      "iam:ListRolePolicies",
+      "iam:TagRole",
+      "iam:UntagRole",
+    ]
+    resources = [local.prefix_roles]
+  }
+
+  statement {
+    sid    = "ManagePlatformPolicies"
+    effect = "Allow"
+    actions = [
+      "iam:CreatePolicy",
+      "iam:CreatePolicyVersion",
+      "iam:DeletePolicy",
+      "iam:DeletePolicyVersion",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:ListPolicyVersions",
+      "iam:TagPolicy",
+      "iam:UntagPolicy",
+    ]
+    resources = [local.prefix_policies]
+  }
+
+  statement {
+    sid       = "PassPlatformRoles"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = [local.prefix_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["chatbot.amazonaws.com", "grafana.amazonaws.com", "lambda.amazonaws.com"]
+    }
+  }
+
+  # The role, its own policies and the boundary are the administrators' (infra/bootstrap): nothing
+  # here may change them, pass the role, or take a boundary off any role. Explicit Denies win over every Allow,
+  # including the prefix-wide ones above (the role's own name matches the prefix).
+  statement {
+    sid    = "DenyChangingItselfOrTheBoundary"
+    effect = "Deny"
+    actions = [
+      "iam:Add*",
+      "iam:Attach*",
+      "iam:Create*",
+      "iam:Delete*",
+      "iam:Detach*",
+      "iam:PassRole",
+      "iam:Put*",
+      "iam:Remove*",
+      "iam:Set*",
+      "iam:Tag*",
+      "iam:Untag*",
+      "iam:Update*",
+    ]
+    resources = [local.deploy_arn, local.deploy_policies, local.boundary_arn]
+  }
+
+  statement {
+    sid       = "DenyRemovingBoundaries"
+    effect    = "Deny"
+    actions   = ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ServiceLinkedRoles"
+    effect    = "Allow"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:AWSServiceName"
+      values   = ["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com", "observability.aoss.amazonaws.com"]
+    }
+  }
+}
+
+# 2/3: keys, functions, logs, the HTTP API, alarms and the alarm topic.
+data "aws_iam_policy_document" "deploy_platform" {
   # CreateKey has no resource-level permissions; with tags (default_tags) it also needs
   # kms:TagResource, evaluated before the key exists. Both only for keys tagged as ours. The tag
   # keys are not pinned: operators add their own through var.tags.
@@ -61,7 +261,7 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "CreateTaggedKeys"
     effect    = "Allow"
     actions   = ["kms:CreateKey", "kms:TagResource"]
-    resources = ["*"]
+    resources = ["*"] # tag-on-create needs kms:TagResource unrestricted to keys (KMS guide)
 
     condition {
       test     = "StringEquals"
@@ -79,7 +279,10 @@ data "aws_iam_policy_document" "deploy" {
 
   # Managing the platform's keys needs no IAM permission: their key policies name this role as an
   # administrator. Using them does (key usage is granted to the account, narrowed by principal),
-  # and only on keys tagged with the prefix, so other teams' keys stay out of reach.
+  # and only on keys with an alias under the prefix. Not by tag: kms:TagResource on "*" (needed to
+  # tag at creation) could put our tag on another team's key; an alias cannot be put on a key
+  # without kms:CreateAlias on the key itself, which only the key's administrators hold. The data
+  # key's policy does not list this role as a user at all (infra/live).
   statement {
     sid    = "UsePlatformKeys"
     effect = "Allow"
@@ -93,9 +296,9 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
 
     condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/project"
-      values   = [var.name_prefix]
+      test     = "ForAnyValue:StringLike"
+      variable = "kms:ResourceAliases"
+      values   = ["alias/${local.prefix_glob}"]
     }
   }
 
@@ -104,64 +307,6 @@ data "aws_iam_policy_document" "deploy" {
     effect    = "Allow"
     actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
-  }
-
-  statement {
-    sid    = "ManagePlatformRoles"
-    effect = "Allow"
-    actions = [
-      "iam:AttachRolePolicy",
-      "iam:CreatePolicy",
-      "iam:CreatePolicyVersion",
-      "iam:CreateRole",
-      "iam:DeletePolicy",
-      "iam:DeletePolicyVersion",
-      "iam:DeleteRole",
-      "iam:DeleteRolePolicy",
-      "iam:DetachRolePolicy",
-      "iam:GetPolicy",
-      "iam:GetPolicyVersion",
-      "iam:GetRole",
-      "iam:GetRolePolicy",
-      "iam:ListAttachedRolePolicies",
-      "iam:ListInstanceProfilesForRole",
-      "iam:ListPolicyVersions",
-      "iam:ListRolePolicies",
-      "iam:PutRolePolicy",
-      "iam:TagPolicy",
-      "iam:TagRole",
-      "iam:UpdateAssumeRolePolicy",
-    ]
-    resources = [
-      local.prefix_roles,
-      "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix_glob}",
-    ]
-  }
-
-  statement {
-    sid       = "PassPlatformRoles"
-    effect    = "Allow"
-    actions   = ["iam:PassRole"]
-    resources = [local.prefix_roles]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["chatbot.amazonaws.com", "grafana.amazonaws.com", "lambda.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid       = "ServiceLinkedRoles"
-    effect    = "Allow"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:AWSServiceName"
-      values   = ["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com", "observability.aoss.amazonaws.com"]
-    }
   }
 
   statement {
@@ -273,6 +418,22 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.prefix_glob}"]
   }
 
+  # The post-deploy smoke test calls GET on the platform's own API only (its id is known after
+  # the first apply of infra/live: re-apply this root with smoke_test_api_id set).
+  dynamic "statement" {
+    for_each = var.smoke_test_api_id == null ? [] : [var.smoke_test_api_id]
+
+    content {
+      sid       = "SmokeTestTheApi"
+      effect    = "Allow"
+      actions   = ["execute-api:Invoke"]
+      resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:${statement.value}/*/GET/*"]
+    }
+  }
+}
+
+# 3/3: OpenSearch Serverless, Managed Grafana, Chatbot, GuardDuty, and the tag guards.
+data "aws_iam_policy_document" "deploy_services" {
   # OpenSearch Serverless: no management action takes a resource ARN except through conditions.
   # Policies and the collection are changed only for collections named with the prefix
   # (aoss:collection, as in the service's own least-privilege example); the collection is created
@@ -333,10 +494,22 @@ data "aws_iam_policy_document" "deploy" {
     actions = [
       "aoss:CreateLifecyclePolicy",
       "aoss:DeleteLifecyclePolicy",
-      "aoss:UntagResource",
       "aoss:UpdateLifecyclePolicy",
     ]
     resources = ["*"] # neither a resource type nor a collection condition key exists for these
+  }
+
+  statement {
+    sid       = "UntagOurLogCollection"
+    effect    = "Allow"
+    actions   = ["aoss:UntagResource"]
+    resources = ["*"] # no resource-level permissions; scoped by the collection's own tag
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
   }
 
   statement {
@@ -344,13 +517,6 @@ data "aws_iam_policy_document" "deploy" {
     effect    = "Allow"
     actions   = ["aoss:APIAccessAll"]
     resources = ["arn:${local.partition}:aoss:${local.region}:${local.account_id}:collection/*"]
-  }
-
-  statement {
-    sid       = "SmokeTestTheApi"
-    effect    = "Allow"
-    actions   = ["execute-api:Invoke"]
-    resources = ["arn:${local.partition}:execute-api:${local.region}:${local.account_id}:*/*/GET/*"]
   }
 
   # Managed Grafana: workspaces have random ids, so they are scoped by the project tag they are
@@ -452,6 +618,8 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   # GuardDuty: one detector per account and region, with a random id; scoped by its project tag.
+  # Deleting a detector (turning threat detection off) is left to the administrators: a tag can
+  # be put on a detector after the fact, so the tag alone must not be enough to remove it.
   statement {
     sid       = "CreateDetector"
     effect    = "Allow"
@@ -469,7 +637,6 @@ data "aws_iam_policy_document" "deploy" {
     sid    = "ManageOurDetector"
     effect = "Allow"
     actions = [
-      "guardduty:DeleteDetector",
       "guardduty:GetDetector",
       "guardduty:TagResource",
       "guardduty:UntagResource",
@@ -484,10 +651,100 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # Tag-on-create is authorized on "*" (no detector ARN yet); tagging an existing detector is
+  # authorized on its ARN. So an existing detector that is not already ours cannot be given our
+  # tag (and with it UpdateDetector, which could turn threat detection off).
+  statement {
+    sid       = "DenyClaimingOtherDetectors"
+    effect    = "Deny"
+    actions   = ["guardduty:TagResource", "guardduty:UntagResource"]
+    resources = ["arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
   statement {
     sid       = "ListDetectors"
     effect    = "Allow"
     actions   = ["guardduty:ListDetectors"]
     resources = ["*"] # no resource-level permissions
   }
+
+  # Tags decide what "ours" is for the statements scoped by aws:ResourceTag/project. Creation needs
+  # tagging on "*" (no ARN exists yet), so these Denies keep it from being used after the fact:
+  # no resource that carries another project's tag is tagged, untagged or changed, no request
+  # sets the project tag to another value, and the project tag is never removed.
+  statement {
+    sid       = "DenyTouchingOtherProjectsResources"
+    effect    = "Deny"
+    actions   = local.tag_guarded_actions
+    resources = ["*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/project"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "DenyOtherProjectTags"
+    effect    = "Deny"
+    actions   = local.tagging_actions
+    resources = ["*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/project"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.name_prefix]
+    }
+  }
+
+  statement {
+    sid       = "DenyRemovingTheProjectTag"
+    effect    = "Deny"
+    actions   = local.untagging_actions
+    resources = ["*"]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["project"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "deploy" {
+  for_each = {
+    iam      = data.aws_iam_policy_document.deploy_iam.json
+    platform = data.aws_iam_policy_document.deploy_platform.json
+    services = data.aws_iam_policy_document.deploy_services.json
+  }
+
+  name        = "${local.deploy_name}-${each.key}"
+  description = "Deploy role of ${var.name_prefix} (${each.key}); see infra/bootstrap/deploy_policy.tf"
+  policy      = each.value
+}
+
+resource "aws_iam_role_policy_attachment" "deploy" {
+  for_each = aws_iam_policy.deploy
+
+  role       = aws_iam_role.deploy.name
+  policy_arn = each.value.arn
 }

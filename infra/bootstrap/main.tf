@@ -7,13 +7,14 @@ locals {
   account_id   = data.aws_caller_identity.current.account_id
   partition    = data.aws_partition.current.partition
   oidc_host    = "token.actions.githubusercontent.com"
+  deploy_name  = "${var.name_prefix}-github-deploy"
+  deploy_arn   = "arn:${local.partition}:iam::${local.account_id}:role/${local.deploy_name}"
   deploy_roles = [aws_iam_role.deploy.arn, var.admin_role_arn]
-  # Exact subjects: the deploy branch and the deploy environment of one repository. Never a
+  # The deploy environment's subject only. A branch subject (ref:refs/heads/main) would let any
+  # job on that branch that asks for id-token: write skip the environment's required reviewers;
+  # the environment itself must be restricted to the deploy branch (infra/README.md). Never a
   # wildcard over the repository (any branch or pull request could then deploy).
-  oidc_subjects = [
-    "repo:${var.github_repository}:ref:refs/heads/${var.deploy_branch}",
-    "repo:${var.github_repository}:environment:${var.deploy_environment}",
-  ]
+  oidc_subjects = ["repo:${var.github_repository}:environment:${var.deploy_environment}"]
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -48,7 +49,7 @@ data "aws_iam_policy_document" "deploy_trust" {
 }
 
 resource "aws_iam_role" "deploy" {
-  name                 = "${var.name_prefix}-github-deploy"
+  name                 = local.deploy_name
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust.json
   max_session_duration = 3600
 
@@ -83,8 +84,5 @@ module "artifacts_bucket" {
   allowed_principal_arns             = local.deploy_roles
 }
 
-resource "aws_iam_role_policy" "deploy" {
-  name   = "deploy"
-  role   = aws_iam_role.deploy.id
-  policy = data.aws_iam_policy_document.deploy.json
-}
+# The deploy role's permissions are three managed policies (deploy_policy.tf); the former inline
+# policy "deploy" is deleted when this is applied.

@@ -17,3 +17,8 @@ output "oidc_subjects" {
   description = "The exact token subjects the deploy role trusts."
   value       = local.oidc_subjects
 }
+
+output "workload_boundary_arn" {
+  description = "The permissions boundary every role of infra/live carries (its permissions_boundary_arn defaults to this ARN)."
+  value       = aws_iam_policy.workload_boundary.arn
+}

@@ -29,19 +29,8 @@ variable "github_repository" {
   }
 }
 
-variable "deploy_branch" {
-  description = "The only branch whose workflow runs may assume the deploy role."
-  type        = string
-  default     = "main"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.deploy_branch)) && !strcontains(var.deploy_branch, "*")
-    error_message = "deploy_branch must be one exact branch name (no wildcards)."
-  }
-}
-
 variable "deploy_environment" {
-  description = "The GitHub environment whose jobs may assume the deploy role."
+  description = "The GitHub environment whose jobs alone may assume the deploy role. Restrict it to the deploy branch and give it required reviewers (Settings > Environments)."
   type        = string
   default     = "production"
 
@@ -65,4 +54,15 @@ variable "create_oidc_provider" {
   description = "Create the GitHub OIDC provider (false when the account already has one: it is unique per URL)."
   type        = bool
   default     = true
+}
+
+variable "smoke_test_api_id" {
+  description = "Id of the platform's HTTP API (infra/live output api_id). When set, the deploy role may call GET on that API alone for the post-deploy smoke test; null grants no execute-api:Invoke at all."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.smoke_test_api_id == null || can(regex("^[a-z0-9]{10}$", var.smoke_test_api_id))
+    error_message = "smoke_test_api_id must be an API Gateway API id (10 lowercase letters and digits) or null."
+  }
 }

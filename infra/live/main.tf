@@ -17,6 +17,9 @@ locals {
   function_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.function_name}-role"
   shipper_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.shipper_name}-role"
   operators         = distinct([var.deploy_role_arn, var.admin_role_arn])
+  # Every role created here carries the boundary infra/bootstrap manages (boundary.tf); the
+  # deploy role may create roles only with it.
+  permissions_boundary_arn = coalesce(var.permissions_boundary_arn, "arn:${local.partition}:iam::${local.account_id}:policy/${local.prefix}-workload-boundary")
   # The deploy role may use only KMS keys tagged project = <prefix> (infra/bootstrap).
   tags = merge(var.tags, { project = local.prefix, managed-by = "terraform" })
 }
@@ -42,9 +45,10 @@ module "data_key" {
   source = "../modules/kms"
 
   name               = "${local.prefix}-data"
-  description        = "The data bucket of ${local.prefix}: usable by the function, the deploy role and the administrators only"
+  description        = "The data bucket of ${local.prefix}: usable by the function and the administrators only"
   administrator_arns = local.operators
-  user_arns          = concat(local.operators, [local.function_role_arn])
+  # Not the deploy role: it manages the key (and the bucket) but never reads the data.
+  user_arns = [var.admin_role_arn, local.function_role_arn]
 }
 
 module "data_bucket" {
@@ -56,9 +60,26 @@ module "data_bucket" {
   allowed_principal_arns = concat(local.operators, [local.function_role_arn])
 }
 
+# Two slots for the next_token HMAC key: the active one signs, the other still verifies (the
+# function's NEXT_TOKEN_PREVIOUS_SECRET). To rotate: bump the inactive slot's generation and make
+# it active in one apply; wait at least a token lifetime before the next rotation.
 resource "random_password" "next_token_secret" {
+  for_each = toset(["a", "b"])
+
   length  = 48
   special = false
+  keepers = { generation = var.next_token_secret_rotation[each.key] }
+}
+
+moved {
+  from = random_password.next_token_secret
+  to   = random_password.next_token_secret["a"]
+}
+
+locals {
+  token_secret_slots = { a = "b", b = "a" } # the other slot of each
+  # Who the function admits; the deploy role too, for its post-deploy smoke test (one key).
+  api_allowed_callers = join(",", distinct(concat([var.deploy_role_arn], var.api_allowed_callers)))
 }
 
 module "function" {
@@ -71,6 +92,8 @@ module "function" {
   reserved_concurrency = var.function_reserved_concurrency
   log_retention_days   = var.log_retention_days
 
+  permissions_boundary_arn = local.permissions_boundary_arn
+
   package = {
     bucket         = var.artifacts_bucket
     key            = var.packages.function_key
@@ -79,7 +102,10 @@ module "function" {
 
   environment = {
     (local.signals.env.bucket_name)                  = module.data_bucket.bucket_name
-    (local.signals.env.token_secret)                 = random_password.next_token_secret.result
+    (local.signals.env.token_secret)                 = random_password.next_token_secret[var.next_token_secret_rotation.active].result
+    (local.signals.env.previous_token_secret)        = random_password.next_token_secret[local.token_secret_slots[var.next_token_secret_rotation.active]].result
+    (local.signals.env.token_lifetime)               = tostring(var.next_token_lifetime_seconds)
+    (local.signals.env.allowed_callers)              = local.api_allowed_callers
     (local.signals.env.powertools_service_name)      = local.signals.api_service
     (local.signals.env.powertools_metrics_namespace) = local.signals.metric_namespace
     (local.signals.env.log_level)                    = "INFO"
@@ -110,6 +136,7 @@ module "grafana" {
   viewer_group_ids         = var.grafana_viewer_group_ids
   alarm_topic_arn          = module.notifications.alarm_topic_arn
   alarm_topic_kms_key_arn  = module.telemetry_key.key_arn
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "log_pipeline" {
@@ -129,6 +156,8 @@ module "log_pipeline" {
   bucket_admin_arns     = local.operators
   retention_days        = var.index_retention_days
   log_retention_days    = var.log_retention_days
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 
   package = {
     bucket         = var.artifacts_bucket
@@ -162,10 +191,13 @@ module "log_pipeline" {
 module "notifications" {
   source = "../modules/notifications"
 
-  name_prefix = local.prefix
-  kms_key_arn = module.telemetry_key.key_arn
-  slack       = var.slack
-  teams       = var.teams
+  name_prefix   = local.prefix
+  kms_key_arn   = module.telemetry_key.key_arn
+  operator_arns = local.operators
+  slack         = var.slack
+  teams         = var.teams
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 
   # EventBridge alarm state changes -> notifier Lambda -> chat topic (Chatbot); no notifier.zip, no chat.
   notifier = var.packages.notifier_key == null ? null : {

@@ -72,3 +72,8 @@ output "chat_topic_arn" {
   description = "ARN of the chat topic Chatbot reads; only the notifier publishes to it."
   value       = module.notifications.chat_topic_arn
 }
+
+output "api_id" {
+  description = "The HTTP API's id: set it as smoke_test_api_id in infra/bootstrap so the deploy role may smoke-test this API (and no other)."
+  value       = module.http_api.api_id
+}

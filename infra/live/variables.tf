@@ -199,3 +199,54 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "The permissions boundary of every role this root creates; null uses the one infra/bootstrap creates (<prefix>-workload-boundary in this account)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN or null."
+  }
+}
+
+variable "api_allowed_callers" {
+  description = "Who may use the API (the function enforces it on the IAM identity API Gateway verified; HTTP APIs have no resource policy): role ARNs (any session; * and ? allowed in the name), IAM user ARNs, or an AWS Organizations id. The deploy role is always added (the post-deploy smoke test)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for caller in var.api_allowed_callers :
+      can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@/*?_-]+$", caller)) || can(regex("^o-[a-z0-9]{10,32}$", caller))
+    ])
+    error_message = "api_allowed_callers entries must be IAM role ARNs, IAM user ARNs or an organization id (o-...)."
+  }
+}
+
+variable "next_token_secret_rotation" {
+  description = "Rotation of the API's next_token HMAC key: two slots (a, b) with a generation each; the active slot signs, the other still verifies open tokens. Rotate by bumping the inactive slot's generation and making it active."
+  type = object({
+    active = optional(string, "a")
+    a      = optional(number, 1)
+    b      = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["a", "b"], var.next_token_secret_rotation.active)
+    error_message = "next_token_secret_rotation.active must be \"a\" or \"b\"."
+  }
+}
+
+variable "next_token_lifetime_seconds" {
+  description = "How long the API honours a next_token after issuing it (seconds)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.next_token_lifetime_seconds >= 60 && var.next_token_lifetime_seconds <= 604800 && floor(var.next_token_lifetime_seconds) == var.next_token_lifetime_seconds
+    error_message = "next_token_lifetime_seconds must be a whole number from 60 to 604800."
+  }
+}

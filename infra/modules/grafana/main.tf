@@ -25,9 +25,10 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "workspace" {
-  name               = "${var.name}-grafana"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name                 = "${var.name}-grafana"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "read" {

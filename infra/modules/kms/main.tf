@@ -11,16 +11,21 @@ locals {
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
 
+  # Manage but not use: no kms:Create* (it includes CreateGrant, a self-granted use) and no
+  # usage action. PutKeyPolicy stays: it is how Terraform manages this very policy, and KMS
+  # refuses a policy that would lock its creator out. So a key administrator could still rewrite
+  # the policy to name itself a user: that change is a PutKeyPolicy event in CloudTrail, not a
+  # silent grant (residual risk, infra/README.md).
   administration_actions = [
     "kms:CancelKeyDeletion",
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Delete*",
     "kms:Describe*",
     "kms:Disable*",
     "kms:Enable*",
     "kms:Get*",
     "kms:List*",
-    "kms:Put*",
+    "kms:PutKeyPolicy",
     "kms:Revoke*",
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",

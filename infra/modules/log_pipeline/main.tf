@@ -177,6 +177,8 @@ module "shipper" {
   extra_policy_json    = data.aws_iam_policy_document.shipper.json
   tags                 = var.tags
 
+  permissions_boundary_arn = var.permissions_boundary_arn
+
   environment = {
     (var.environment_names.opensearch_endpoint)          = aws_opensearchserverless_collection.this.collection_endpoint
     (var.environment_names.opensearch_auth)              = "aoss"

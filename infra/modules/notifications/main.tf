@@ -43,10 +43,45 @@ data "aws_iam_policy_document" "topic" {
     }
   }
 
+  # The account root above only delegates to IAM policies; many principals hold broad ones. So
+  # who may listen to, reconfigure or delete the topic is narrowed here to the operators (AWS
+  # services acting on their own behalf, such as CloudWatch and Chatbot, are not principals of
+  # the account and are left to the statements above).
+  statement {
+    sid    = "OnlyOperatorsSubscribeOrReconfigure"
+    effect = "Deny"
+    actions = [
+      "sns:AddPermission",
+      "sns:DeleteTopic",
+      "sns:PutDataProtectionPolicy",
+      "sns:RemovePermission",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+    ]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = var.operator_arns
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["sns:Publish"]
+    actions   = ["sns:*"]
     resources = [aws_sns_topic.alarms.arn]
 
     principals {
@@ -106,9 +141,10 @@ data "aws_iam_policy_document" "chatbot_read_only" {
 resource "aws_iam_role" "chatbot" {
   count = local.chat_enabled ? 1 : 0
 
-  name               = "${var.name_prefix}-chatbot"
-  assume_role_policy = data.aws_iam_policy_document.chatbot_assume.json
-  tags               = var.tags
+  name                 = "${var.name_prefix}-chatbot"
+  assume_role_policy   = data.aws_iam_policy_document.chatbot_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "chatbot" {

@@ -8,6 +8,16 @@ variable "name_prefix" {
   }
 }
 
+variable "operator_arns" {
+  description = "The only principals of the account that may subscribe to, reconfigure or delete the alarm topic (the deploy and administrators' roles)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.operator_arns) > 0 && alltrue([for arn in var.operator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "operator_arns must hold at least one IAM role or user ARN."
+  }
+}
+
 variable "kms_key_arn" {
   description = "Customer managed key of the topic; its policy must let cloudwatch.amazonaws.com and chatbot.amazonaws.com use it (module kms, services.cloudwatch and services.chatbot)."
   type        = string
@@ -82,4 +92,15 @@ variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)
   default     = {}
+}
+
+variable "permissions_boundary_arn" {
+  description = "ARN of the permissions boundary put on every IAM role this module creates (infra/bootstrap creates <prefix>-workload-boundary; the deploy role can create roles only with it). null creates roles without one (local use only)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN or null."
+  }
 }

@@ -105,6 +105,7 @@ def emitted(httpserver_module: Any) -> set[tuple[str, str, frozenset[str]]]:
             env.ENV_BUCKET_NAME: BUCKET,
             env.ENV_TOKEN_SECRET: "contract-test-secret-0123456789abcdef",
             env.ENV_S3_MAX_ATTEMPTS: "1",
+            env.ENV_ALLOWED_CALLERS: "arn:aws:iam::123456789012:user/sre-alice",  # the event's caller
         }.items():
             monkeypatch.setenv(key, value)
         sys.stdout = buffer
@@ -114,6 +115,8 @@ def emitted(httpserver_module: Any) -> set[tuple[str, str, frozenset[str]]]:
         bad_event = copy.deepcopy(list_event)
         bad_event["rawQueryString"] = "limit=abc"
         bad_event["queryStringParameters"] = {"limit": "abc"}
+        stranger_event = copy.deepcopy(list_event)
+        stranger_event["requestContext"]["authorizer"]["iam"]["userArn"] = "arn:aws:iam::123456789012:user/x"
         context = LambdaContext("obs-platform-objects-api")
         with mock_aws():
             s3 = boto3.client("s3", region_name=REGION)
@@ -127,6 +130,7 @@ def emitted(httpserver_module: Any) -> set[tuple[str, str, frozenset[str]]]:
             reset_cold_start_flag()
             assert app.handler(list_event, context)["statusCode"] == 200  # cold start + listing
             assert app.handler(bad_event, context)["statusCode"] == 400
+            assert app.handler(stranger_event, context)["statusCode"] == 403
             s3.delete_object(Bucket=BUCKET, Key="a.txt")
             s3.delete_bucket(Bucket=BUCKET)
             assert app.handler(list_event, context)["statusCode"] == 500

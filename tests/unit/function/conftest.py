@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from .support import BUCKET, REGION, SECRET, LambdaContext
+from .support import BUCKET, CALLER_ARN, REGION, SECRET, LambdaContext
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def function_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", LambdaContext.function_name)
     monkeypatch.setenv("BUCKET_NAME", BUCKET)
     monkeypatch.setenv("NEXT_TOKEN_SECRET", SECRET)
+    monkeypatch.setenv("ALLOWED_CALLERS", CALLER_ARN)
     monkeypatch.setenv("S3_MAX_ATTEMPTS", "1")
     from function import app
 

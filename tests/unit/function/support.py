@@ -15,6 +15,8 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "obs-platform-data-123456789012"
 REGION = "eu-west-1"
 SECRET = "unit-test-token-secret-0123456789abcdef"
+CALLER_ARN = "arn:aws:iam::123456789012:user/sre-alice"
+"""The caller of tests/events/apigw_list_objects.json, listed in ALLOWED_CALLERS by the fixtures."""
 
 
 @dataclass

@@ -83,6 +83,7 @@ def test_every_400_message_is_documented(spec):
         errors.MSG_LIMIT.format(low=params.MIN_LIMIT, high=params.MAX_LIMIT),
         errors.MSG_TOKEN_INVALID,
         errors.MSG_TOKEN_OTHER_PREFIX,
+        errors.MSG_TOKEN_EXPIRED,
         errors.MSG_UNKNOWN_PARAMETER.format(name="NAME"),
         errors.MSG_REPEATED_PARAMETER.format(name="NAME"),
     ]
@@ -106,10 +107,14 @@ def test_real_responses_match_the_spec(spec, s3, invoke):
         invoke(list_event({"sort": "asc"}))[0],
         invoke(load_event("apigw_default_route_post.json"))[0],
     ]
+    stranger = list_event()
+    stranger["requestContext"]["authorizer"]["iam"]["userArn"] = "arn:aws:iam::123456789012:user/mallory"
+    responses.append(invoke(stranger)[0])
     make_s3_fail(503, "SlowDown")
     responses.append(invoke(list_event())[0])
     make_s3_fail(500, "InternalError")
     responses.append(invoke(list_event())[0])
-    assert [response["statusCode"] for response in responses] == [200, 200, 400, 400, 400, 404, 503, 500]
+    statuses = [response["statusCode"] for response in responses]
+    assert statuses == [200, 200, 400, 400, 400, 404, 403, 503, 500]
     for response in responses:
         assert_matches_spec(spec, response)

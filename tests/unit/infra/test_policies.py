@@ -64,7 +64,6 @@ STAR_RESOURCE_ACTIONS = frozenset(
         "aoss:CreateLifecyclePolicy",
         "aoss:DeleteLifecyclePolicy",
         "aoss:UpdateLifecyclePolicy",
-        "aoss:UntagResource",
         "organizations:DescribeOrganization",
         "sso:CreateManagedApplicationInstance",
         "sso:DeleteManagedApplicationInstance",
@@ -86,6 +85,7 @@ STAR_RESOURCE_IF_CONDITIONED = frozenset(
         "kms:TagResource",
         "aoss:CreateCollection",
         "aoss:TagResource",
+        "aoss:UntagResource",
         "aoss:CreateAccessPolicy",
         "aoss:CreateSecurityPolicy",
         "aoss:DeleteAccessPolicy",
@@ -296,11 +296,9 @@ def oidc_violations(directory: Path) -> Violations:
                 values = _list(local_values.get(reference.group(1)))
             for value in values:
                 text = str(value)
-                if (
-                    "*" in text
-                    or not text.startswith("repo:")
-                    or not re.search(r":(ref:refs/heads/|environment:)", text)
-                ):
+                # The environment subject only: a branch subject lets any job on that branch that
+                # asks for id-token: write skip the environment's required reviewers.
+                if "*" in text or not text.startswith("repo:") or not re.search(r":environment:[^:]+$", text):
                     found.append(f"{directory.name}: {name} trusts a loose subject {text!r}")
             if not values:
                 found.append(f"{directory.name}: {name} has no subjects")
@@ -320,6 +318,46 @@ def network_policy_violations(directory: Path) -> Violations:
         for value in values:
             if value != "false" and not value.startswith("var."):
                 found.append(f"{directory.name}: network policy {policy.name} AllowFromPublic = {value}")
+    return found
+
+
+def boundary_violations(directory: Path) -> Violations:
+    """Every role a module creates carries the permissions boundary, and the root passes it on.
+
+    The deploy role (infra/bootstrap) is the one role without it: the administrators own it.
+    """
+    found: Violations = []
+    if directory.name == "bootstrap":
+        return found
+    for role in _resources(directory, "aws_iam_role"):
+        if role.body.get("permissions_boundary") != "${var.permissions_boundary_arn}":
+            found.append(
+                f"{directory.name}: role {role.name} without permissions_boundary = var.permissions_boundary_arn"
+            )
+    for module in blocks_of_kind(directory, "module"):
+        source = directory / str(module.get("source", ""))
+        if not source.is_dir() or not list(source.glob("*.tf")):
+            continue
+        variables = {
+            name
+            for path in tf_files(source)
+            for entry in parse_file(path).get("variable", [])
+            for name in entry
+        }
+        if "permissions_boundary_arn" in variables and "permissions_boundary_arn" not in module:
+            found.append(
+                f"{directory.name}: module {module.get('__name__')} does not pass permissions_boundary_arn"
+            )
+    return found
+
+
+def blocks_of_kind(directory: Path, kind: str) -> list[dict[str, Any]]:
+    """Top-level ``module "name" {...}`` blocks (with their name under ``__name__``)."""
+    found: list[dict[str, Any]] = []
+    for path in tf_files(directory):
+        for entry in parse_file(path).get(kind, []):
+            for name, body in entry.items():
+                found.append({**body, "__name__": name})
     return found
 
 
@@ -363,6 +401,7 @@ CHECKS: dict[str, Callable[[Path], Violations]] = {
     "kms": kms_violations,
     "star_action": star_action_violations,
     "oidc": oidc_violations,
+    "boundary": boundary_violations,
     "network_policy": network_policy_violations,
     "alarms": alarm_violations,
 }
@@ -443,6 +482,12 @@ data "aws_iam_policy_document" "trust" {
   }
 }
 """,
+    "boundary": """
+resource "aws_iam_role" "unbounded" {
+  name               = "x"
+  assume_role_policy = "{}"
+}
+""",
     "network_policy": """
 resource "aws_opensearchserverless_security_policy" "net" {
   name   = "n"
@@ -497,6 +542,36 @@ data "aws_iam_policy_document" "deployer" {
 }
 """,
         "grants ['kms:CreateKey', 'kms:TagResource'] on *",
+    ),
+    "a branch subject in the OIDC trust": (
+        "oidc",
+        """
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:owner/name:ref:refs/heads/main"]
+    }
+  }
+}
+""",
+        "trusts a loose subject 'repo:owner/name:ref:refs/heads/main'",
+    ),
+    "a module that drops the boundary": (
+        "boundary",
+        f"""
+module "function" {{
+  source = "{MODULES_DIR / "function"}"
+}}
+""",
+        "module function does not pass permissions_boundary_arn",
     ),
     "alarm without ok_actions": (
         "alarms",
