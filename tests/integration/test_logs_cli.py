@@ -373,10 +373,22 @@ def test_local_notification_link_answers_on_the_node(corpus, alarm, expected):
     # link must answer there, with the alarm's matching access-log lines of that time.
     import requests
 
-    from alerts.notify import LinkContext, opensearch_link
+    from notifier.config import Config
+    from notifier.events import alarm_state_change
+    from notifier.message import load_routing, notification
 
-    links = LinkContext(region="eu-west-1", account_id="123456789012", opensearch_search_url=corpus.url)
-    url = opensearch_link(links, alarm, corpus.start + timedelta(minutes=5))
+    config = Config(
+        "arn:aws:sns:eu-west-1:1:chat", "p", "https://runbooks.example", opensearch_search_url=corpus.url
+    )
+    event = alarm_state_change(
+        f"p-{alarm}", new_state="ALARM", old_state="OK", reason="r", at=corpus.start + timedelta(minutes=5),
+        region="eu-west-1", account_id="123456789012",
+    )  # fmt: skip
+    message = notification(event, load_routing(), config)
+    assert isinstance(message, dict)
+    (url,) = [
+        step.split(": ", 1)[1] for step in message["content"]["nextSteps"] if step.startswith("Matching logs")
+    ]
     assert url.startswith(f"{corpus.url}/{fields.index_pattern(fields.KIND_ACCESS)}/_search?q=")
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, response.text
