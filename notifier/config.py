@@ -29,7 +29,8 @@ class Config:
     """OpenSearch Dashboards (AWS): the logs link opens Discover on the alarm's query."""
     opensearch_search_url: str | None = None
     """A plain OpenSearch node with no Dashboards in front (the local demo): the logs link is the
-    node's own URI search (``<node>/<index pattern>/_search?q=``), which answers there."""
+    node's own URI search (``<node>/<index pattern>/_search?q=``), which answers there. When both
+    are set, this one makes the logs links."""
 
     def __post_init__(self) -> None:
         if not self.opensearch_dashboards_url and not self.opensearch_search_url:
