@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from signals import config as env
-from signals import logs as L
+from signals import logs as fields
 
 pytestmark = pytest.mark.e2e
 
@@ -76,6 +76,6 @@ def _every_logs_link_answers(messages_path: Path, opensearch_url: str) -> None:
         hits = response.json()["hits"]["hits"]
         if message["content"]["title"].endswith("-api-5xx-rate is ALARM"):
             # the staged S3 outage's 5xx access lines, shipped by the logs step, are what it finds
-            assert hits and all(hit["_source"][L.HTTP_STATUS] >= 500 for hit in hits)
+            assert hits and all(hit["_source"][fields.HTTP_STATUS] >= 500 for hit in hits)
             found_5xx = True
     assert found_5xx
