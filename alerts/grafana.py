@@ -80,13 +80,12 @@ PLACEHOLDERS: Final = tuple(
         | {"OBS_OPENSEARCH_DASHBOARDS_URL"}
     )
 )
-# The links notify.py puts in a notification, built by the same functions with placeholders for the
-# deployment values, so a Grafana alert and the CloudWatch alarm it mirrors link to the same places
-# and share a chat thread (``threadId`` = the prefixed alarm name). The OpenSearch time range is the
-# hour before the link is opened (the rule is rendered ahead of time). The account id is unused.
+# The links the notifier puts in a notification (via the routing table), built by the same functions
+# with placeholders for the deployment values, so a Grafana alert and the CloudWatch alarm it mirrors
+# link to the same places and share a chat thread (``threadId`` = the prefixed alarm name). The
+# OpenSearch time range is the hour before the link is opened (the rule is rendered ahead of time).
 LINKS: Final = LinkContext(
     region=REGION_PLACEHOLDER,
-    account_id="",
     name_prefix=NAME_PREFIX_PLACEHOLDER,
     runbook_base_url=RUNBOOK_PLACEHOLDER,
     opensearch_dashboards_url=OPENSEARCH_DASHBOARDS_PLACEHOLDER,
@@ -252,7 +251,7 @@ def rule(alarm: AnyMetricAlarm) -> dict[str, Any]:
             "threshold": f"{what} {_EVALUATOR[alarm.comparison]} {alarm.threshold:g}",
             "value": "{{ humanize $values.R.Value }}",
             "thread_id": thread_id(LINKS, alarm.name),
-            **deep_links(LINKS, alarm, None),
+            **deep_links(LINKS, alarm),
         },
         "labels": {"severity": alarm.severity, "alarm": alarm.name},
         "isPaused": False,
@@ -329,7 +328,7 @@ def slo_rule(slo: SLO, tier: BurnRateTier) -> dict[str, Any]:
             "threshold": threshold,
             "value": "{{ humanize $values.L.Value }}",
             "thread_id": thread_id(LINKS, name),
-            **deep_links(LINKS, composite, None),
+            **deep_links(LINKS, composite),
         },
         "labels": {"severity": composite.severity, "alarm": name},
         "isPaused": False,

@@ -1,24 +1,24 @@
-"""Chatbot (Amazon Q Developer in chat applications) custom notifications for alarm state changes.
+"""Chatbot (Amazon Q Developer in chat applications) custom notifications: the pieces the generators share.
 
-CloudWatch alarms reach Chatbot natively; everything else (Grafana alerts, the local demo) must be a
-*custom notification* or Chatbot drops it as unsupported. The event schema (AWS Chatbot admin guide,
-"Custom notifications"): ``version`` "1.0" and ``source`` "custom" are required, ``content`` carries
-``textType`` ("client-markdown"), ``title``, ``description``, ``nextSteps`` and ``keywords``;
-``metadata`` carries ``threadId`` (one thread per alarm), ``summary``, ``eventType``,
-``relatedResources``, ``additionalContext`` (string values) and ``enableCustomActions`` (boolean).
+CloudWatch alarms' chat messages are formatted by the notifier Lambda (``notifier.message``), the one
+formatter, from the routing table ``alerts.routing`` renders with the links built here; the Grafana
+contact-point template (``alerts.grafana``) carries the same links in its rules' annotations. The
+event schema (AWS Chatbot admin guide, "Custom notifications"): ``version`` "1.0" and ``source``
+"custom" are required, ``content`` carries ``textType`` ("client-markdown"), ``title``,
+``description``, ``nextSteps`` and ``keywords``; ``metadata`` carries ``threadId`` (one thread per
+alarm), ``summary``, ``eventType``, ``relatedResources``, ``additionalContext`` (string values) and
+``enableCustomActions`` (boolean).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from alerts import catalog
-from alerts.model import AnyMetricAlarm, CompositeAlarm, MathAlarm
+from alerts.model import AnyMetricAlarm, CompositeAlarm
 from signals import logs as L
 from signals import services as S
 
@@ -26,13 +26,6 @@ VERSION = "1.0"
 SOURCE = "custom"
 TEXT_TYPE = "client-markdown"
 EVENT_TYPE = "CloudWatchAlarmStateChange"
-_EMOJI = {"ALARM": ":rotating_light:", "OK": ":white_check_mark:", "INSUFFICIENT_DATA": ":grey_question:"}
-_PHRASE = {
-    "GreaterThanThreshold": ">",
-    "GreaterThanOrEqualToThreshold": ">=",
-    "LessThanThreshold": "<",
-    "LessThanOrEqualToThreshold": "<=",
-}
 
 
 class NotificationError(ValueError):
@@ -41,31 +34,21 @@ class NotificationError(ValueError):
 
 @dataclass(frozen=True)
 class LinkContext:
-    """Where the links in a notification point."""
+    """Where the links in a notification point (placeholders in the rendered files)."""
 
     region: str
-    account_id: str
     name_prefix: str = S.PROJECT
     runbook_base_url: str = "https://github.com/example/obs-platform/blob/main"
     opensearch_dashboards_url: str = "http://127.0.0.1:5601"
-    cloudwatch_console_url: str | None = None
-    """Override for the console base (tests, local emulators)."""
-    opensearch_search_url: str | None = None
-    """A plain OpenSearch node with no Dashboards in front (the local demo): when set, the logs link
-    is that node's own URI search (``_search?q=``) on the alarm's query, which answers there."""
 
     def alarm_name(self, name: str) -> str:
         return f"{self.name_prefix}-{name}"
 
-    def alarm_arn(self, name: str) -> str:
-        return f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{self.alarm_name(name)}"
-
     def alarm_link(self, name: str) -> str:
         # The prefix is [a-zA-Z0-9-] (the alerting module validates it) or, in the Grafana rules,
         # the ``${OBS_NAME_PREFIX}`` placeholder, so only the catalog name is quoted.
-        base = self.cloudwatch_console_url or f"https://{self.region}.console.aws.amazon.com"
         return (
-            f"{base}/cloudwatch/home?region={self.region}"
+            f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
             f"#alarmsV2:alarm/{self.name_prefix}-{quote(name, safe='')}"
         )
 
@@ -80,22 +63,16 @@ DEEP_LINKS: Final = (
 
 
 def thread_id(links: LinkContext, alarm_name: str) -> str:
-    """One chat thread per alarm: its deployed (prefixed) name, for notify.py and Grafana alike."""
+    """One chat thread per alarm: its deployed (prefixed) name, for the notifier and Grafana alike."""
     return links.alarm_name(alarm_name)
 
 
-def deep_links(
-    links: LinkContext, alarm: AnyMetricAlarm | CompositeAlarm, at: datetime | None
-) -> dict[str, str]:
-    """Runbook, CloudWatch alarm and OpenSearch query for the failing requests, keyed as DEEP_LINKS.
-
-    ``at`` centres the OpenSearch time range on the state change; ``None`` (Grafana rules, rendered
-    ahead of time) uses the hour before the link is opened.
-    """
+def deep_links(links: LinkContext, alarm: AnyMetricAlarm | CompositeAlarm) -> dict[str, str]:
+    """Runbook, CloudWatch alarm and OpenSearch query for the failing requests, keyed as DEEP_LINKS."""
     return {
         "runbook_url": f"{links.runbook_base_url}/{alarm.runbook}",
         "cloudwatch_url": links.alarm_link(alarm.name),
-        "opensearch_url": opensearch_link(links, alarm.name, at),
+        "opensearch_url": opensearch_link(links, alarm.name),
     }
 
 
@@ -104,98 +81,28 @@ def next_steps(urls: dict[str, str]) -> list[str]:
 
 
 def opensearch_query(alarm_name: str) -> tuple[str, str]:
-    """(index pattern, DQL query) that finds the log lines behind the alarm."""
+    """(index pattern, Lucene query string) that finds the log lines behind the alarm.
+
+    Lucene, not DQL: the one query both OpenSearch Dashboards' Discover (``language:lucene``) and a
+    node's own URI search (``_search?q=``, the notifier's link where no Dashboards runs) understand.
+    """
     pipeline = {a for a in catalog.COMPOSITES if a.name == catalog.PIPELINE_INCIDENT}
     pipeline_children = {child for c in pipeline for child in c.children()} | {catalog.PIPELINE_INCIDENT}
     if alarm_name in pipeline_children or alarm_name.startswith("shipper-"):
-        return L.ALL_INDICES_PATTERN, f'{L.SERVICE_NAME}:"{S.SHIPPER_SERVICE}" and {L.LOG_LEVEL}:ERROR'
+        return L.ALL_INDICES_PATTERN, f'{L.SERVICE_NAME}:"{S.SHIPPER_SERVICE}" AND {L.LOG_LEVEL}:ERROR'
     if "latency" in alarm_name or "duration" in alarm_name or "timeout" in alarm_name:
-        return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_LATENCY_MS} >= 1000"
+        return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_LATENCY_MS}:>=1000"
     if "throttl" in alarm_name:
-        return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS} >= 429"
-    return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS} >= 500"
+        return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS}:>=429"
+    return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS}:>=500"
 
 
-def opensearch_link(links: LinkContext, alarm_name: str, at: datetime | None) -> str:
-    """OpenSearch Dashboards' Discover on the alarm's query: from an hour before ``at`` to 10 min
-    after, or the last hour when ``at`` is None."""
+def opensearch_link(links: LinkContext, alarm_name: str) -> str:
+    """OpenSearch Dashboards' Discover on the alarm's query over the hour before the link is opened
+    (the links are rendered ahead of time; the notifier's search-API links carry the event's time)."""
     index, query = opensearch_query(alarm_name)
-    if at is None:
-        start_iso, end_iso = "now-1h", "now"
-    else:
-        start_iso = datetime.fromtimestamp(at.timestamp() - 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        end_iso = datetime.fromtimestamp(at.timestamp() + 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if links.opensearch_search_url:
-        lucene = f"({_lucene(query)}) AND {L.TIMESTAMP}:[{start_iso} TO {end_iso}]"
-        params = urlencode({"q": lucene, "sort": f"{L.TIMESTAMP}:desc", "size": 50})
-        return f"{links.opensearch_search_url.rstrip('/')}/{index}/_search?{params}"
-    state = (
-        f"_g=(time:(from:'{start_iso}',to:'{end_iso}'))"
-        f"&_a=(index:'{index}',query:(language:kuery,query:'{query}'))"
-    )
+    state = f"_g=(time:(from:'now-1h',to:'now'))&_a=(index:'{index}',query:(language:lucene,query:'{query}'))"
     return f"{links.opensearch_dashboards_url}/app/discover#/?{quote(state, safe='=&:(),')}"
-
-
-def _lucene(dql: str) -> str:
-    """The DQL of :func:`opensearch_query` in Lucene query string syntax (``a >= 1`` -> ``a:>=1``)."""
-    lucene = re.sub(r"(\S+) (>=|<=|>|<) (\S+)", r"\1:\2\3", dql)
-    return re.sub(r" and ", " AND ", lucene)
-
-
-def _fmt(value: float | None) -> str:
-    return "no data" if value is None else f"{value:.4g}"
-
-
-def format_notification(
-    alarm: AnyMetricAlarm | CompositeAlarm,
-    *,
-    new_state: str,
-    old_state: str,
-    reason: str,
-    at: datetime,
-    links: LinkContext,
-    value: float | None = None,
-) -> dict[str, Any]:
-    """The custom notification for one state change of a catalog alarm."""
-    when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    if isinstance(alarm, CompositeAlarm):
-        measure = f"Rule: `{alarm.rule}`"
-    else:
-        what = alarm.label if isinstance(alarm, MathAlarm) else f"{alarm.metric_name} ({alarm.statistic})"
-        measure = (
-            f"Current value: *{_fmt(value)}* - threshold: {what} {_PHRASE[alarm.comparison]} "
-            f"{alarm.threshold:g} for {alarm.datapoints_to_alarm} of {alarm.evaluation_periods} "
-            f"periods of {alarm.period} s"
-        )
-    title = f"{_EMOJI.get(new_state, '')} [{alarm.severity}] {links.alarm_name(alarm.name)} is {new_state}"
-    description = "\n".join(
-        [f"{alarm.description}", measure, f"Changed from {old_state} to {new_state} at {when}.", reason]
-    )
-    return {
-        "version": VERSION,
-        "source": SOURCE,
-        "id": f"{links.alarm_name(alarm.name)}-{int(at.timestamp())}-{new_state}",
-        "content": {
-            "textType": TEXT_TYPE,
-            "title": title.strip(),
-            "description": description,
-            "nextSteps": next_steps(deep_links(links, alarm, at)),
-            "keywords": [alarm.severity, new_state, links.name_prefix],
-        },
-        "metadata": {
-            "threadId": thread_id(links, alarm.name),
-            "summary": f"{links.alarm_name(alarm.name)} is {new_state} ({alarm.severity})",
-            "eventType": EVENT_TYPE,
-            "relatedResources": [links.alarm_arn(alarm.name)],
-            "additionalContext": {
-                "alarm": links.alarm_name(alarm.name),
-                "state": new_state,
-                "previousState": old_state,
-                "severity": alarm.severity,
-                "value": _fmt(value),
-            },
-        },
-    }
 
 
 def validate_notification(message: Any) -> dict[str, Any]:

@@ -18,7 +18,14 @@ from typing import Any
 from alerts import catalog
 from alerts.grafana import LINKS
 from alerts.model import AnyMetricAlarm, CompositeAlarm, MathAlarm
-from alerts.notify import _PHRASE, deep_links, next_steps, opensearch_query
+from alerts.notify import deep_links, next_steps, opensearch_query
+
+_PHRASE = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
 
 VERSION = 1
 
@@ -40,7 +47,7 @@ def route(alarm: AnyMetricAlarm | CompositeAlarm) -> dict[str, Any]:
         "posts": alarm.severity != "info",
         "description": alarm.description,
         "condition": _condition(alarm),
-        "next_steps": next_steps(deep_links(LINKS, alarm, None)),
+        "next_steps": next_steps(deep_links(LINKS, alarm)),
         "opensearch": {"index": index, "query": query},
     }
 

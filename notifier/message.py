@@ -17,23 +17,31 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from notifier.config import Config
+from notifier.events import DETAIL_TYPE
+from signals.logs import TIMESTAMP
 
 VERSION: Final = "1.0"
 SOURCE: Final = "custom"
 TEXT_TYPE: Final = "client-markdown"
 EVENT_TYPE: Final = "CloudWatchAlarmStateChange"
-DETAIL_TYPE: Final = "CloudWatch Alarm State Change"
 _EMOJI: Final = {
     "ALARM": ":rotating_light:",
     "OK": ":white_check_mark:",
     "INSUFFICIENT_DATA": ":grey_question:",
 }
 _PLACEHOLDER = re.compile(r"\$\{(OBS_[A-Z_]+)\}")
+DASHBOARDS_PLACEHOLDER: Final = "${OBS_OPENSEARCH_DASHBOARDS_URL}"
+"""Marks the routing table's logs step, replaced by a search-API link when the notifier has one."""
+LOGS_BEFORE: Final = timedelta(hours=1)
+LOGS_AFTER: Final = timedelta(minutes=10)
+"""The search-API logs link covers the hour before the state change and 10 minutes after it."""
+SEARCH_SIZE: Final = 50
 
 
 class EventError(ValueError):
@@ -73,6 +81,31 @@ def _at(timestamp: str) -> datetime:
         raise EventError(f"detail.state.timestamp {timestamp!r} is not an ISO 8601 time") from None
 
 
+def search_link(base_url: str, index: str, query: str, at: datetime) -> str:
+    """The node's URI search for ``query`` (Lucene syntax) on ``index`` around ``at``, newest first:
+    what a link to logs can be where no OpenSearch Dashboards runs."""
+    start, end = ((at + delta).strftime("%Y-%m-%dT%H:%M:%SZ") for delta in (-LOGS_BEFORE, LOGS_AFTER))
+    params = {
+        "q": f"({query}) AND {TIMESTAMP}:[{start} TO {end}]",
+        "sort": f"{TIMESTAMP}:desc",
+        "size": SEARCH_SIZE,
+    }
+    return f"{base_url.rstrip('/')}/{index}/_search?{urlencode(params)}"
+
+
+def _next_steps(route: dict[str, Any], values: dict[str, str], config: Config, at: datetime) -> list[str]:
+    steps = []
+    for step in route["next_steps"]:
+        if DASHBOARDS_PLACEHOLDER in step and config.opensearch_search_url:
+            label = step.split(": ", 1)[0]
+            logs = route["opensearch"]
+            link = search_link(config.opensearch_search_url, logs["index"], logs["query"], at)
+            steps.append(f"{label}: {link}")
+        else:
+            steps.append(_bind(step, values))
+    return steps
+
+
 def notification(event: Any, routing: dict[str, Any], config: Config) -> dict[str, Any] | Skipped:
     """The custom notification for ``event``, or why it does not post."""
     if not isinstance(event, dict) or event.get("detail-type") != DETAIL_TYPE:
@@ -105,7 +138,7 @@ def notification(event: Any, routing: dict[str, Any], config: Config) -> dict[st
         "OBS_REGION": region,
         "OBS_NAME_PREFIX": config.name_prefix,
         "OBS_RUNBOOK_BASE_URL": config.runbook_base_url,
-        "OBS_OPENSEARCH_DASHBOARDS_URL": config.opensearch_dashboards_url,
+        "OBS_OPENSEARCH_DASHBOARDS_URL": config.opensearch_dashboards_url or "",
     }
     severity = route["severity"]
     when = at.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -126,7 +159,7 @@ def notification(event: Any, routing: dict[str, Any], config: Config) -> dict[st
                     reason,
                 ]
             ).strip(),
-            "nextSteps": [_bind(step, values) for step in route["next_steps"]],
+            "nextSteps": _next_steps(route, values, config, at),
             "keywords": [severity, new_state, config.name_prefix],
         },
         "metadata": {

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts import catalog
-from alerts.engine import INSUFFICIENT, Result, evaluate_alarm, evaluate_composites, iso, math_datapoints
+from alerts.engine import INSUFFICIENT, Result, evaluate_alarm, evaluate_composites, math_datapoints
 from alerts.model import AnyMetricAlarm, Bindings, MathAlarm, MetricAlarm, MetricStat, Var, is_percentile
 from local_platform.chat import ChatReceiver
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
 from local_platform.lambda_runtime import LocalFunction
 from local_platform.names import LocalNames
+from notifier.config import ENV_OPENSEARCH_SEARCH_URL
+from notifier.events import alarm_state_change
 
 __all__ = [
     "BOUNDARY_SECONDS",
@@ -143,28 +145,18 @@ def state_changes(results: dict[str, Result]) -> list[Change]:
 
 
 def state_change_event(change: Change, names: LocalNames) -> dict[str, Any]:
-    """The EventBridge event CloudWatch sends for ``change`` (shape of AWS's documented samples,
-    tests/events/eventbridge_*.json)."""
-    alarm_name = f"{names.prefix}-{change.name}"
-    at = iso(change.timestamp).replace("Z", ".000+0000")
-    state: dict[str, Any] = {"value": change.new_state, "reason": change.reason, "timestamp": at}
-    if change.actions_suppressed:
-        state |= {"actionsSuppressedBy": "Alarm", "actionsSuppressedReason": "Actions suppressed by Alarm"}
-    return {
-        "version": "0",
-        "id": f"{alarm_name}-{change.timestamp}-{change.new_state}",
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": names.account_id,
-        "time": iso(change.timestamp),
-        "region": names.region,
-        "resources": [f"arn:aws:cloudwatch:{names.region}:{names.account_id}:alarm:{alarm_name}"],
-        "detail": {
-            "alarmName": alarm_name,
-            "state": state,
-            "previousState": {"value": change.old_state, "reason": "", "timestamp": at},
-        },
-    }
+    """The EventBridge event CloudWatch sends for ``change`` (built by the notifier's own
+    ``notifier.events``, on AWS's documented samples)."""
+    return alarm_state_change(
+        f"{names.prefix}-{change.name}",
+        new_state=change.new_state,
+        old_state=change.old_state,
+        reason=change.reason,
+        at=datetime.fromtimestamp(change.timestamp, UTC),
+        region=names.region,
+        account_id=names.account_id,
+        actions_suppressed_by="Alarm" if change.actions_suppressed else None,
+    )
 
 
 def notifier(ctx: DemoContext) -> LocalFunction:
@@ -180,12 +172,21 @@ def notifier(ctx: DemoContext) -> LocalFunction:
             "CHAT_TOPIC_ARN": names.chat_topic_arn,
             "NAME_PREFIX": names.prefix,
             "RUNBOOK_BASE_URL": RUNBOOK_BASE_URL,
-            "OPENSEARCH_DASHBOARDS_URL": ctx.opensearch_url or "http://127.0.0.1:5601",
+            **_logs_link_setting(ctx),
             "AWS_ACCESS_KEY_ID": ctx.access_key,
             "AWS_SECRET_ACCESS_KEY": ctx.secret_key,
             "AWS_ENDPOINT_URL_SNS": ctx.aws_endpoint,
         },
     )
+
+
+def _logs_link_setting(ctx: DemoContext) -> dict[str, str]:
+    """No OpenSearch Dashboards runs locally: the logs links are the demo node's own search API, so
+    they answer there. Without a node (``--only alerts`` with no OPENSEARCH_URL) nothing would
+    answer: refuse rather than print dead links."""
+    if not ctx.opensearch_url:
+        raise DemoCheckFailed("the alerts step needs the OpenSearch node for its notifications' logs links")
+    return {ENV_OPENSEARCH_SEARCH_URL: ctx.opensearch_url}
 
 
 def run(ctx: DemoContext) -> None:

@@ -79,7 +79,8 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None, keep: bool = False)
             clock=clock,
         )
         print(f"  API {stack.url}, emulator {stack.emulator.endpoint}", flush=True)
-        if only is None or "logs" in only:
+        # before the steps: the alerts step's notifications link to this node (no Dashboards locally)
+        if only is None or {"logs", "alerts"} & only:
             from local_platform.opensearch import opensearch_session
 
             print("starting OpenSearch (a real node on 127.0.0.1; a first run resolves Maven artifacts) ...")

@@ -70,7 +70,8 @@ def register(sub: Any) -> None:
         "notification",
         help="print the Chatbot custom notification for one alarm state change (to test a channel)",
         description=(
-            "Print the custom notification the formatter produces, e.g. to publish it by hand: "
+            "Run an EventBridge alarm state change through the notifier Lambda's formatter (the one that "
+            "posts in production) and print its custom notification, e.g. to publish it by hand: "
             "aws sns publish --topic-arn ARN --message file://notification.json"
         ),
     )
@@ -83,6 +84,15 @@ def register(sub: Any) -> None:
         "--name-prefix", help="prefix of the deployed alarm names (default: the project's)"
     )
     notification.add_argument("--runbook-base-url", help="base URL the runbook links start with")
+    logs = notification.add_mutually_exclusive_group()
+    logs.add_argument(
+        "--opensearch-dashboards-url", help="OpenSearch Dashboards the logs link opens (the default)"
+    )
+    logs.add_argument(
+        "--opensearch-search-url",
+        metavar="URL",
+        help="an OpenSearch node without Dashboards: the logs link is its _search?q= on the alarm's query",
+    )
     notification.set_defaults(func=_notification)
 
     sample = actions.add_parser(
@@ -101,23 +111,38 @@ def _notification(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from alerts import catalog
-    from alerts.notify import LinkContext, format_notification
+    from alerts.notify import LinkContext
+    from notifier.config import Config
+    from notifier.events import alarm_state_change
+    from notifier.message import Skipped, load_routing, notification
     from obsctl.cli import CliError
 
     try:
-        alarm = catalog.get_alarm(args.alarm)
+        catalog.get_alarm(args.alarm)
     except KeyError:
         raise CliError(f"no alarm named {args.alarm!r}: see `obsctl alerts list`") from None
-    overrides = {"name_prefix": args.name_prefix, "runbook_base_url": args.runbook_base_url}
-    links = LinkContext(
-        region=args.region, account_id=args.account_id, **{k: v for k, v in overrides.items() if v}
-    )
-    message = format_notification(
-        alarm, new_state=args.state, old_state="OK" if args.state != "OK" else "ALARM",
-        reason="Sample notification from `obsctl alerts notification`.", at=datetime.now(UTC), links=links,
-        value=args.value,
+    defaults = LinkContext(region=args.region)
+    config = Config(
+        chat_topic_arn=f"arn:aws:sns:{args.region}:{args.account_id}:chat",  # not published to
+        name_prefix=args.name_prefix or defaults.name_prefix,
+        runbook_base_url=args.runbook_base_url or defaults.runbook_base_url,
+        opensearch_dashboards_url=None if args.opensearch_search_url else (
+            args.opensearch_dashboards_url or defaults.opensearch_dashboards_url
+        ),
+        opensearch_search_url=args.opensearch_search_url,
     )  # fmt: skip
-    print(json.dumps(message, indent=2))
+    reason = "Sample notification from `obsctl alerts notification`."
+    if args.value is not None:
+        reason += f" Current value: {args.value:g}."
+    event = alarm_state_change(
+        f"{config.name_prefix}-{args.alarm}", new_state=args.state,
+        old_state="OK" if args.state != "OK" else "ALARM", reason=reason, at=datetime.now(UTC),
+        region=args.region, account_id=args.account_id,
+    )  # fmt: skip
+    message = notification(event, load_routing(), config)
+    if isinstance(message, Skipped):
+        raise CliError(f"{args.alarm} does not post to chat: {message.reason}")
+    print(json.dumps(message, indent=2, sort_keys=True))
     return 0
 
 

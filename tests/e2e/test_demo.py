@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from signals import config as env
+from signals import logs as fields
 
 pytestmark = pytest.mark.e2e
 
@@ -56,3 +57,25 @@ def test_demo_runs_end_to_end(tmp_path: Path, opensearch_url: str) -> None:
     # and it ended with the `obsctl logs` command for one real request of the run
     assert f"logs request {summary['example_request_id']} --endpoint {opensearch_url}" in result.stdout
     assert (tmp_path / "dashboards").is_dir()
+    # and every chat message links to logs that exist where the demo ran: its own node's search API
+    _every_logs_link_answers(tmp_path / "alerts-notifications.json", opensearch_url)
+
+
+def _every_logs_link_answers(messages_path: Path, opensearch_url: str) -> None:
+    import requests
+
+    messages = json.loads(messages_path.read_text())
+    assert messages
+    found_5xx = False
+    for message in messages:
+        steps = dict(step.split(": ", 1) for step in message["content"]["nextSteps"])
+        link = steps["Matching logs in OpenSearch"]
+        assert link.startswith(f"{opensearch_url}/logs-") and "/_search?q=" in link
+        response = requests.get(link, timeout=30)
+        assert response.status_code == 200, (link, response.text[:500])
+        hits = response.json()["hits"]["hits"]
+        if message["content"]["title"].endswith("-api-5xx-rate is ALARM"):
+            # the staged S3 outage's 5xx access lines, shipped by the logs step, are what it finds
+            assert hits and all(hit["_source"][fields.HTTP_STATUS] >= 500 for hit in hits)
+            found_5xx = True
+    assert found_5xx

@@ -373,10 +373,22 @@ def test_local_notification_link_answers_on_the_node(corpus, alarm, expected):
     # link must answer there, with the alarm's matching access-log lines of that time.
     import requests
 
-    from alerts.notify import LinkContext, opensearch_link
+    from notifier.config import Config
+    from notifier.events import alarm_state_change
+    from notifier.message import load_routing, notification
 
-    links = LinkContext(region="eu-west-1", account_id="123456789012", opensearch_search_url=corpus.url)
-    url = opensearch_link(links, alarm, corpus.start + timedelta(minutes=5))
+    config = Config(
+        "arn:aws:sns:eu-west-1:1:chat", "p", "https://runbooks.example", opensearch_search_url=corpus.url
+    )
+    event = alarm_state_change(
+        f"p-{alarm}", new_state="ALARM", old_state="OK", reason="r", at=corpus.start + timedelta(minutes=5),
+        region="eu-west-1", account_id="123456789012",
+    )  # fmt: skip
+    message = notification(event, load_routing(), config)
+    assert isinstance(message, dict)
+    (url,) = [
+        step.split(": ", 1)[1] for step in message["content"]["nextSteps"] if step.startswith("Matching logs")
+    ]
     assert url.startswith(f"{corpus.url}/{fields.index_pattern(fields.KIND_ACCESS)}/_search?q=")
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, response.text
@@ -385,3 +397,36 @@ def test_local_notification_link_answers_on_the_node(corpus, alarm, expected):
     # the corpus' 503 lines (3 s latency); other tests' documents are at other times
     assert len(hits) == expected
     assert all(hit[fields.HTTP_STATUS] == 503 for hit in hits)
+
+
+def test_every_alarms_notification_link_is_a_query_the_node_runs(corpus):
+    # Every posting alarm's logs link (from the routing table, through the notifier) on the node
+    # that holds the corpus: 200 and no shard refusing the query (a query_string it cannot parse
+    # would fail there; a wrong field name or type would too for the range and comparisons).
+    import requests
+
+    from notifier.config import Config
+    from notifier.events import alarm_state_change
+    from notifier.message import load_routing, notification
+
+    config = Config(
+        "arn:aws:sns:eu-west-1:1:chat", "p", "https://runbooks.example", opensearch_search_url=corpus.url
+    )
+    routing = load_routing()
+    checked, at = 0, corpus.start + timedelta(minutes=5)
+    for name in sorted(n for n, route in routing.items() if route["posts"]):
+        event = alarm_state_change(
+            f"p-{name}", new_state="ALARM", old_state="OK", reason="r", at=at,
+            region="eu-west-1", account_id="123456789012",
+        )  # fmt: skip
+        message = notification(event, routing, config)
+        assert isinstance(message, dict), name
+        (url,) = [
+            s.split(": ", 1)[1] for s in message["content"]["nextSteps"] if s.startswith("Matching logs")
+        ]
+        response = requests.get(url, timeout=30)
+        assert response.status_code == 200, (name, response.text[:500])
+        shards = response.json()["_shards"]
+        assert shards["failed"] == 0 and shards["successful"] > 0, (name, shards)
+        checked += 1
+    assert checked >= 10

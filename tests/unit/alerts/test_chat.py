@@ -10,9 +10,10 @@ import boto3
 import pytest
 import requests
 
-from alerts import catalog
-from alerts.notify import LinkContext, format_notification
 from local_platform.chat import ChatReceiver
+from notifier.config import Config
+from notifier.events import alarm_state_change
+from notifier.message import load_routing, notification
 
 ROOT = Path(__file__).resolve().parents[3]
 ENVELOPE = json.loads((ROOT / "tests" / "events" / "chatbot_sns_http_notification.json").read_text())
@@ -73,10 +74,15 @@ def test_delivery_through_sns_http_subscription(moto_url, aws_env, receiver):
     topic = sns.create_topic(Name="chat-test-alarms")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url)
     # When a formatted notification and a plain message are published
-    message = format_notification(
-        catalog.get_alarm("api-incident"), new_state="ALARM", old_state="OK", reason="ALARM(api-5xx-rate)",
-        at=datetime(2026, 1, 1, tzinfo=UTC), links=LinkContext(region="eu-west-1", account_id="123456789012"),
+    event = alarm_state_change(
+        "obs-platform-api-incident", new_state="ALARM", old_state="OK", reason="ALARM(api-5xx-rate)",
+        at=datetime(2026, 1, 1, tzinfo=UTC), region="eu-west-1", account_id="123456789012",
     )  # fmt: skip
+    config = Config(
+        "arn:aws:sns:eu-west-1:1:chat", "obs-platform", "https://runbooks.example", "https://os.example"
+    )
+    message = notification(event, load_routing(), config)
+    assert isinstance(message, dict)
     sns.publish(TopicArn=topic, Message=json.dumps(message), Subject="api-incident ALARM")
     sns.publish(TopicArn=topic, Message="an alarm in a shape Chatbot does not know")
     # Then the receiver got both, accepted the custom notification and dropped the other

@@ -146,6 +146,23 @@ def test_notification_prints_a_valid_custom_notification(capsys):
     assert _run(capsys, "alerts", "notification", "--alarm", "nope")[0] == 2
 
 
+def test_notification_is_the_notifiers_message(capsys):
+    # The CLI runs the notifier's formatter (one formatter): its nextSteps are the routing table's,
+    # and an alarm the notifier does not post says so instead of printing a message chat never gets
+    code, out, _ = _run(
+        capsys, "alerts", "notification", "--alarm", "api-5xx-rate", "--name-prefix", "prod-obs",
+        "--opensearch-search-url", "http://127.0.0.1:9200",
+    )  # fmt: skip
+    message = json.loads(out)
+    assert code == 0 and message["metadata"]["eventType"] == "CloudWatchAlarmStateChange"
+    assert message["content"]["title"] == ":rotating_light: [ticket] prod-obs-api-5xx-rate is ALARM"
+    assert message["content"]["nextSteps"][2].startswith(
+        "Matching logs in OpenSearch: http://127.0.0.1:9200/logs-access-*/_search?q="
+    )
+    code, _, err = _run(capsys, "alerts", "notification", "--alarm", "api-availability-fast-long")
+    assert code == 2 and "does not post" in err
+
+
 def test_recorded_spec_and_csv_series_from_tests_events(capsys):
     events = Path(__file__).resolve().parents[3] / "tests" / "events"
     code, out, _ = _run(

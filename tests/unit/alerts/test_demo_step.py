@@ -8,19 +8,54 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import pytest
+import requests
 
 from alerts import catalog
 from local_platform.demo import alerts as step
 from local_platform.demo.context import DemoContext, SimClock
+from local_platform.demo.traffic import DemoCheckFailed
 from local_platform.names import LocalNames
 from signals import metrics as M
 
 
-def test_demo_step_fires_the_5xx_alarm_and_delivers_notifications(moto_url, aws_env, tmp_path):
-    _run_and_check(moto_url, tmp_path, datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-alerts")
+def test_demo_step_fires_the_5xx_alarm_and_delivers_notifications(
+    moto_url, aws_env, tmp_path, opensearch_url
+):
+    _run_and_check(
+        moto_url, tmp_path, datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-alerts", opensearch_url
+    )
 
 
-def _run_and_check(moto_url: str, tmp_path: Any, start: datetime, prefix: str) -> dict[str, Any]:
+def test_every_logs_link_of_the_demo_messages_answers_on_the_node(
+    moto_url, aws_env, tmp_path, opensearch_url
+):
+    # Given the demo step's messages (no OpenSearch Dashboards runs locally)
+    _run_and_check(
+        moto_url, tmp_path, datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-links", opensearch_url
+    )
+    delivered = json.loads((tmp_path / "alerts-notifications.json").read_text())
+    assert delivered
+    for message in delivered:
+        steps = dict(step.split(": ", 1) for step in message["content"]["nextSteps"])
+        # Then each links to logs on the node itself, never to a Dashboards port nobody serves
+        logs = steps["Matching logs in OpenSearch"]
+        assert logs.startswith(f"{opensearch_url}/logs-") and "/_search?q=" in logs
+        assert "/app/discover" not in json.dumps(message)
+        # and the node answers the link (a query it cannot parse would be a 400)
+        response = requests.get(logs, timeout=30)
+        assert response.status_code == 200, (logs, response.text[:500])
+        assert "hits" in response.json()
+
+
+def test_the_step_refuses_to_run_without_a_node_for_its_links(moto_url, aws_env, tmp_path):
+    with pytest.raises(DemoCheckFailed, match="OpenSearch node"):
+        _run_and_check(moto_url, tmp_path, datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-none", None)
+
+
+def _run_and_check(
+    moto_url: str, tmp_path: Any, start: datetime, prefix: str, opensearch_url: str | None
+) -> dict[str, Any]:
     names = LocalNames(prefix=prefix)
     clock = SimClock(start)
     cloudwatch = boto3.client("cloudwatch", endpoint_url=moto_url, region_name=names.region)
@@ -60,7 +95,7 @@ def _run_and_check(moto_url: str, tmp_path: Any, start: datetime, prefix: str) -
     ctx = DemoContext(
         aws_endpoint=moto_url, api_url="http://127.0.0.1:9", access_key="testing", secret_key="testing",
         names=names, out_dir=tmp_path, started_at=clock.now(), say=said.append, send=send,
-        set_s3_fault=lambda f: fault.__setitem__("s3", f), clock=clock,
+        set_s3_fault=lambda f: fault.__setitem__("s3", f), clock=clock, opensearch_url=opensearch_url,
     )  # fmt: skip
 
     step.run(ctx)
@@ -86,10 +121,16 @@ def _run_and_check(moto_url: str, tmp_path: Any, start: datetime, prefix: str) -
     return ctx.summary
 
 
-def test_two_runs_at_different_wall_clock_times_tell_the_same_story(moto_url, aws_env, tmp_path):
+def test_two_runs_at_different_wall_clock_times_tell_the_same_story(
+    moto_url, aws_env, tmp_path, opensearch_url
+):
     # Given the demo step started at two unrelated times of day (the simulated clock starts at "now")
-    first = _run_and_check(moto_url, tmp_path / "a", datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-a")
-    second = _run_and_check(moto_url, tmp_path / "b", datetime(2026, 3, 9, 17, 41, 53, tzinfo=UTC), "demo-b")
+    first = _run_and_check(
+        moto_url, tmp_path / "a", datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC), "demo-a", opensearch_url
+    )
+    second = _run_and_check(
+        moto_url, tmp_path / "b", datetime(2026, 3, 9, 17, 41, 53, tzinfo=UTC), "demo-b", opensearch_url
+    )
     # Then the same alarms fire and the same messages are sent (up to the deployment prefix)
     assert first["alarms_fired"] == second["alarms_fired"]
     assert [t.replace("demo-a", "P") for t in first["notifications"]] == [

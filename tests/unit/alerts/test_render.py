@@ -14,9 +14,11 @@ import pytest
 
 from alerts import catalog
 from alerts.grafana import MESSAGE_TEMPLATE, PLACEHOLDERS, bind_placeholders, render_provisioning
-from alerts.notify import LinkContext, format_notification
 from alerts.render import CATALOG_TF, GRAFANA_RULES, render_files
 from alerts.terraform import ALLOWED_VARIABLES
+from notifier.config import Config
+from notifier.events import alarm_state_change
+from notifier.message import load_routing, notification
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "alerts" / "chatbot-notification.schema.json").read_text())
@@ -133,8 +135,8 @@ def test_grafana_message_template_yields_a_chatbot_custom_notification(status):
         assert message["metadata"]["threadId"] == "${OBS_NAME_PREFIX}-" + rule["title"]
 
 
-def test_grafana_notifications_share_notify_links_and_thread():
-    # Given the rendered rules bound for one deployment, and notify.py's links for the same one
+def test_grafana_notifications_share_the_notifiers_links_and_thread():
+    # Given the rendered rules bound for one deployment, and the notifier configured for the same one
     bindings = {name: f"value-of-{name.lower()}" for name in PLACEHOLDERS}
     runbooks, dashboards = "https://runbooks.example", "https://os.example"
     bindings |= {
@@ -144,10 +146,9 @@ def test_grafana_notifications_share_notify_links_and_thread():
         "OBS_OPENSEARCH_DASHBOARDS_URL": dashboards,
     }
     document = json.loads(bind_placeholders(render_files()[GRAFANA_RULES], bindings))
-    links = LinkContext(
-        region="eu-west-1", account_id="123456789012", name_prefix="prod-obs",
-        runbook_base_url=runbooks, opensearch_dashboards_url=dashboards,
-    )  # fmt: skip
+    config = Config("arn:aws:sns:eu-west-1:123456789012:chat", "prod-obs", runbooks, dashboards)
+    # info alarms do not post through the notifier; their links are formatted all the same
+    routing = {name: route | {"posts": True} for name, route in load_routing().items()}
     at = datetime(2026, 1, 1, 12, tzinfo=UTC)
     for rule in document["groups"][0]["rules"]:
         alarm = catalog.get_alarm(rule["title"])
@@ -158,7 +159,12 @@ def test_grafana_notifications_share_notify_links_and_thread():
             "CommonAnnotations": rule["annotations"] | {"value": "12.5"},
         }
         grafana = json.loads(_render_go_template(MESSAGE_TEMPLATE, data))
-        direct = format_notification(alarm, new_state="ALARM", old_state="OK", reason="r", at=at, links=links)
+        event = alarm_state_change(
+            "prod-obs-" + alarm.name, new_state="ALARM", old_state="OK", reason="r", at=at,
+            region="eu-west-1", account_id="123456789012",
+        )  # fmt: skip
+        direct = notification(event, routing, config)
+        assert isinstance(direct, dict)
         # Then the chat thread is the same, and so are the runbook and CloudWatch links
         assert grafana["metadata"]["threadId"] == direct["metadata"]["threadId"] == "prod-obs-" + alarm.name
         runbook, cloudwatch, logs, grafana_link = grafana["content"]["nextSteps"]

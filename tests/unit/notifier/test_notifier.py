@@ -6,6 +6,7 @@ import copy
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import jsonschema
 import pytest
@@ -132,3 +133,37 @@ def test_bad_events_fail_with_a_clear_error(mutate, message):
 def test_config_names_every_missing_setting():
     with pytest.raises(ConfigError, match="CHAT_TOPIC_ARN, NAME_PREFIX"):
         Config.from_env({"RUNBOOK_BASE_URL": "x", "OPENSEARCH_DASHBOARDS_URL": "y"})
+
+
+def test_config_needs_somewhere_for_the_logs_links():
+    settings = {"CHAT_TOPIC_ARN": "arn", "NAME_PREFIX": "p", "RUNBOOK_BASE_URL": "https://r.example"}
+    with pytest.raises(ConfigError, match=r"OPENSEARCH_DASHBOARDS_URL.*OPENSEARCH_SEARCH_URL"):
+        Config.from_env(settings)
+    node = Config.from_env(settings | {"OPENSEARCH_SEARCH_URL": "http://127.0.0.1:9200"})
+    assert node.opensearch_search_url == "http://127.0.0.1:9200" and node.opensearch_dashboards_url is None
+
+
+def test_without_dashboards_the_logs_link_is_the_nodes_search_api_around_the_change():
+    # Given a notifier for an environment with a plain OpenSearch node and no Dashboards
+    config = Config(
+        CONFIG.chat_topic_arn, "prod-obs", "https://runbooks.example", opensearch_search_url="http://n:9200/"
+    )
+    message = notification(_event("prod-obs-api-5xx-rate"), load_routing(), config)
+    assert isinstance(message, dict)
+    runbook, console, logs = message["content"]["nextSteps"]
+    assert runbook == "Runbook: https://runbooks.example/alerts/RUNBOOK.md#api-errors"
+    assert console.endswith("#alarmsV2:alarm/prod-obs-api-5xx-rate")
+    # Then the logs step keeps its label and runs the alarm's Lucene query on the node's URI search,
+    # from an hour before the state change (2019-10-02T17:04:40.989Z) to 10 minutes after
+    label, url = logs.split(": ", 1)
+    assert label == "Matching logs in OpenSearch"
+    path, query = url.split("?", 1)
+    assert path == "http://n:9200/logs-access-*/_search"
+    assert parse_qs(query) == {
+        "q": [
+            "(http.response.status_code:>=500) AND @timestamp:[2019-10-02T16:04:40Z TO 2019-10-02T17:14:40Z]"
+        ],
+        "sort": ["@timestamp:desc"],
+        "size": ["50"],
+    }
+    assert "${" not in json.dumps(message) and "/app/discover" not in json.dumps(message)
