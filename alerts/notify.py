@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from alerts import catalog
 from alerts.model import AnyMetricAlarm, CompositeAlarm
-from signals import logs as L
+from signals import logs as fields
 from signals import services as S
 
 VERSION = "1.0"
@@ -89,12 +89,15 @@ def opensearch_query(alarm_name: str) -> tuple[str, str]:
     pipeline = {a for a in catalog.COMPOSITES if a.name == catalog.PIPELINE_INCIDENT}
     pipeline_children = {child for c in pipeline for child in c.children()} | {catalog.PIPELINE_INCIDENT}
     if alarm_name in pipeline_children or alarm_name.startswith("shipper-"):
-        return L.ALL_INDICES_PATTERN, f'{L.SERVICE_NAME}:"{S.SHIPPER_SERVICE}" AND {L.LOG_LEVEL}:ERROR'
+        return (
+            fields.ALL_INDICES_PATTERN,
+            f'{fields.SERVICE_NAME}:"{S.SHIPPER_SERVICE}" AND {fields.LOG_LEVEL}:ERROR',
+        )
     if "latency" in alarm_name or "duration" in alarm_name or "timeout" in alarm_name:
-        return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_LATENCY_MS}:>=1000"
+        return fields.index_pattern(fields.KIND_ACCESS), f"{fields.HTTP_LATENCY_MS}:>=1000"
     if "throttl" in alarm_name:
-        return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS}:>=429"
-    return L.index_pattern(L.KIND_ACCESS), f"{L.HTTP_STATUS}:>=500"
+        return fields.index_pattern(fields.KIND_ACCESS), f"{fields.HTTP_STATUS}:>=429"
+    return fields.index_pattern(fields.KIND_ACCESS), f"{fields.HTTP_STATUS}:>=500"
 
 
 def opensearch_link(links: LinkContext, alarm_name: str) -> str:

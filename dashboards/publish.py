@@ -18,7 +18,8 @@ from typing import Any, Final
 
 from dashboards.grafana_api import GrafanaClient, GrafanaError
 from dashboards.model import CLOUDWATCH, OPENSEARCH
-from signals import logs, metrics
+from signals import logs as fields
+from signals import metrics as M
 from signals.services import PROJECT
 
 CREATE: Final = "create"
@@ -82,18 +83,18 @@ def desired_datasources(target: Target) -> list[dict[str, Any]]:
                 # Managed Grafana: the workspace's IAM role (SERVICE_MANAGED permission type).
                 "authType": "ec2_iam_role",
                 "defaultRegion": target.region,
-                "customMetricsNamespaces": f"{metrics.NAMESPACE},{metrics.LOG_METRIC_NAMESPACE}",
+                "customMetricsNamespaces": f"{M.NAMESPACE},{M.LOG_METRIC_NAMESPACE}",
             },
         }
     ]
     if target.opensearch_url:
         json_data: dict[str, Any] = {
-            "database": logs.ALL_INDICES_PATTERN,
+            "database": fields.ALL_INDICES_PATTERN,
             "flavor": "opensearch",
             "version": "1.0.0",
-            "timeField": logs.TIMESTAMP,
-            "logMessageField": logs.MESSAGE,
-            "logLevelField": logs.LOG_LEVEL,
+            "timeField": fields.TIMESTAMP,
+            "logMessageField": fields.MESSAGE,
+            "logLevelField": fields.LOG_LEVEL,
             "maxConcurrentShardRequests": 5,
             "pplEnabled": True,
         }
