@@ -19,8 +19,17 @@ from signals import config as env
 from signals.metrics import NAMESPACE
 from signals.services import API_SERVICE
 
-__all__ = ["FUNCTION_HANDLER", "LocalStack", "caller_credentials", "running_stack", "start_stack"]
+__all__ = [
+    "FUNCTION_HANDLER",
+    "LOCAL_ROLE_PATTERN",
+    "LocalStack",
+    "caller_credentials",
+    "running_stack",
+    "start_stack",
+]
 
+LOCAL_ROLE_PATTERN = "local-*"
+"""Roles whose sessions the local function admits besides the local caller (see ALLOWED_CALLERS)."""
 FUNCTION_HANDLER = "function.app:handler"
 
 
@@ -83,8 +92,12 @@ def start_stack(
             environment={
                 env.ENV_BUCKET_NAME: names.data_bucket,
                 env.ENV_TOKEN_SECRET: secrets.token_urlsafe(32),
-                # the gateway's one caller, as API Gateway would report it (authorizer.iam.userArn)
-                env.ENV_ALLOWED_CALLERS: caller_credentials().caller.user_arn,
+                # The function admits the gateway's own caller and sessions of local roles
+                # (role/local-*), so temporary callers added to the gateway are admitted too.
+                env.ENV_ALLOWED_CALLERS: (
+                    f"{caller_credentials().principal_arn},"
+                    f"arn:aws:iam::{names.account_id}:role/{LOCAL_ROLE_PATTERN}"
+                ),
                 env.ENV_POWERTOOLS_SERVICE_NAME: API_SERVICE,
                 env.ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
                 # The function's own (emulated) role credentials and S3 endpoint; botocore reads these.

@@ -48,6 +48,14 @@ class Credentials:
         )
 
     @property
+    def principal_arn(self) -> str:
+        """The IAM principal an ``ALLOWED_CALLERS`` entry names to admit this caller: the user for
+        long-term keys, the role for temporary ones (its sessions report ``assumed-role/...``)."""
+        if self.session_token is not None:
+            return f"arn:aws:iam::{self.account_id}:role/{self.user_name}"
+        return f"arn:aws:iam::{self.account_id}:user/{self.user_name}"
+
+    @property
     def known(self) -> sigv4.KnownCaller:
         return sigv4.KnownCaller(self.secret_key, self.caller, self.session_token)
 
