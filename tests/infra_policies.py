@@ -31,6 +31,8 @@ MODULES = INFRA_DIR / "modules"
 
 _KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
 _FUNCTION_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api"
+CHAT_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-chat"
+NOTIFIER_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-notifier"
 _COLLECTION = f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789"
 _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 
@@ -71,6 +73,9 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
     },
     "notifications": {
         "aws_sns_topic.alarms.arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms",
+        "aws_sns_topic.chat.arn": CHAT_TOPIC_ARN,
+        "aws_cloudwatch_log_group.notifier[0].arn": NOTIFIER_LOGS,
+        "var.kms_key_arn": _KEY,
         "var.operator_arns": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN],
     },
 }
@@ -93,6 +98,7 @@ IDENTITY_DOCUMENTS = [
     (MODULES / "grafana", "read"),
     (MODULES / "log_pipeline", "shipper"),
     (MODULES / "notifications", "chatbot_read_only"),
+    (MODULES / "notifications", "notifier"),
 ]
 
 

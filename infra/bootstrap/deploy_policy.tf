@@ -18,6 +18,7 @@ locals {
   region       = data.aws_region.current.region
   prefix_glob  = "${var.name_prefix}-*"
   lambda_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix_glob}"
+  event_rules  = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.prefix_glob}"
   logs_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
   prefix_roles = "arn:${local.partition}:iam::${local.account_id}:role/${local.prefix_glob}"
   # The boundary (boundary.tf) is named <prefix>-workload-boundary, so it matches this glob too:
@@ -337,6 +338,45 @@ data "aws_iam_policy_document" "deploy_platform" {
       "lambda:UpdateFunctionEventInvokeConfig",
     ]
     resources = [local.lambda_arn]
+  }
+
+  # The notifier's rule (alarm state changes on the default bus), named with the prefix. Its
+  # targets are only the platform's own functions (events:TargetArn): a rule of ours cannot feed
+  # another team's Lambda, topic, queue or bus. No target needs a role (no events PassRole).
+  statement {
+    sid    = "ManagePlatformEventRules"
+    effect = "Allow"
+    actions = [
+      "events:DeleteRule",
+      "events:DescribeRule",
+      "events:ListTagsForResource",
+      "events:ListTargetsByRule",
+      "events:PutRule",
+      "events:RemoveTargets",
+      "events:TagResource",
+      "events:UntagResource",
+    ]
+    resources = [local.event_rules]
+  }
+
+  statement {
+    sid       = "TargetPlatformFunctions"
+    effect    = "Allow"
+    actions   = ["events:PutTargets"]
+    resources = [local.event_rules]
+
+    # ForAllValues: every target is ours; ForAnyValue (false for no value): there is a target.
+    condition {
+      test     = "ForAllValues:ArnLike"
+      variable = "events:TargetArn"
+      values   = [local.lambda_arn]
+    }
+
+    condition {
+      test     = "ForAnyValue:ArnLike"
+      variable = "events:TargetArn"
+      values   = [local.lambda_arn]
+    }
   }
 
   statement {

@@ -16,6 +16,8 @@ locals {
   # admit them before they exist.
   function_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.function_name}-role"
   shipper_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.shipper_name}-role"
+  # The notifier (module notifications) publishes to the chat topic, encrypted with the telemetry key.
+  notifier_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.prefix}-notifier-role"
   operators         = distinct([var.deploy_role_arn, var.admin_role_arn])
   # Every role created here carries the boundary infra/bootstrap manages (boundary.tf); the
   # deploy role may create roles only with it.
@@ -30,8 +32,9 @@ module "telemetry_key" {
   name               = "${local.prefix}-telemetry"
   description        = "Logs, alarm topic, log collection, dead letters and Lambda environments of ${local.prefix}"
   administrator_arns = local.operators
-  # The functions decrypt their environments with it; Grafana encrypts alerts for the alarm topic.
-  user_arns             = concat(local.operators, [local.function_role_arn, local.shipper_role_arn, module.grafana.workspace_role_arn])
+  # The functions decrypt their environments with it; Grafana encrypts alerts for the alarm topic,
+  # the notifier chat messages for the chat topic.
+  user_arns             = concat(local.operators, [local.function_role_arn, local.shipper_role_arn, local.notifier_role_arn, module.grafana.workspace_role_arn])
   log_group_name_prefix = ["/aws/lambda/${local.prefix}-", "/aws/apigateway/${local.prefix}-"]
   services = {
     logs       = true

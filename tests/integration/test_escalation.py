@@ -33,8 +33,10 @@ from tests.infra_policies import (
     ACCOUNT,
     API_ID,
     BOUNDARY_ARN,
+    CHAT_TOPIC_ARN,
     DEPLOY_ROLE_ARN,
     MODULES,
+    NOTIFIER_LOGS,
     PREFIX,
     REGION,
     deploy_policies,
@@ -59,6 +61,12 @@ KEYS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key"
 FOREIGN_KEY = f"{KEYS}/1111aaaa-2222-bbbb-3333-cccccccccccc"
 OUR_KEY = f"{KEYS}/0b0b0b0b-1111-2222-3333-444444444444"
 BOUNDED = {"iam:PermissionsBoundary": BOUNDARY_ARN}
+# The notifier (infra/modules/notifications notifier.tf): its role, function and rule.
+NOTIFIER_ROLE = f"{ROLES}/{PREFIX}-notifier-role"
+NOTIFIER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-notifier"
+NOTIFIER_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-alarm-state-change"
+FOREIGN_FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payments-refunds"
+TO_LAMBDA = {"iam:PassedToService": "lambda.amazonaws.com"}
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,43 @@ ESCALATIONS: dict[str, Attempt] = {
     "read the data bucket's objects": Attempt(
         "s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"
     ),
+    # EventBridge: a rule of ours feeding something that is not ours, or a rule that is not ours
+    "point our rule at another team's Lambda": Attempt(
+        "events:PutTargets", NOTIFIER_RULE, {"events:TargetArn": [FOREIGN_FUNCTION]}
+    ),
+    "point our rule at the notifier and another team's Lambda": Attempt(
+        "events:PutTargets", NOTIFIER_RULE, {"events:TargetArn": [NOTIFIER, FOREIGN_FUNCTION]}
+    ),
+    "point our rule at another account's event bus": Attempt(
+        "events:PutTargets",
+        NOTIFIER_RULE,
+        {"events:TargetArn": [f"arn:aws:events:{REGION}:999999999999:event-bus/default"]},
+    ),
+    "point our rule at a foreign topic": Attempt(
+        "events:PutTargets", NOTIFIER_RULE, {"events:TargetArn": [f"arn:aws:sns:{REGION}:{ACCOUNT}:payments"]}
+    ),
+    "put targets that name no target ARN": Attempt("events:PutTargets", NOTIFIER_RULE),
+    "retarget another team's rule at our function": Attempt(
+        "events:PutTargets",
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/payments-nightly",
+        {"events:TargetArn": [NOTIFIER]},
+    ),
+    "create a rule outside the prefix": Attempt(
+        "events:PutRule", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/payments-x"
+    ),
+    "delete another team's rule": Attempt(
+        "events:DeleteRule", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/payments-nightly"
+    ),
+    "let our rule invoke another team's Lambda (its permission)": Attempt(
+        "lambda:AddPermission", FOREIGN_FUNCTION
+    ),
+    "create the notifier role without the boundary": Attempt("iam:CreateRole", NOTIFIER_ROLE),
+    "pass the notifier role to EventBridge": Attempt(
+        "iam:PassRole", NOTIFIER_ROLE, {"iam:PassedToService": "events.amazonaws.com"}
+    ),
+    "pass another team's role to the notifier function": Attempt(
+        "iam:PassRole", f"{ROLES}/payments-admin", TO_LAMBDA
+    ),
 }
 
 # What the deploy itself does (terraform apply of infra/live and the smoke test). Each must be allowed.
@@ -254,6 +299,55 @@ LEGITIMATE: dict[str, Attempt] = {
     "smoke-test GET /objects on our API": Attempt(
         "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/GET/objects"
     ),
+    # The notifier (module notifications): role, function, rule and target, chat topic, log group
+    "create the notifier role with the boundary": Attempt("iam:CreateRole", NOTIFIER_ROLE, BOUNDED),
+    "put the notifier role's inline policy": Attempt("iam:PutRolePolicy", NOTIFIER_ROLE, BOUNDED),
+    "delete the notifier role": Attempt("iam:DeleteRole", NOTIFIER_ROLE, BOUNDED),
+    "pass the notifier role to Lambda": Attempt("iam:PassRole", NOTIFIER_ROLE, TO_LAMBDA),
+    **{
+        f"{action} the notifier function": Attempt(f"lambda:{action}", NOTIFIER)
+        for action in (
+            "AddPermission",
+            "CreateFunction",
+            "DeleteFunction",
+            "GetFunction",
+            "GetPolicy",
+            "PutFunctionConcurrency",
+            "RemovePermission",
+            "UpdateFunctionCode",
+            "UpdateFunctionConfiguration",
+        )
+    },
+    **{
+        f"{action} the notifier's rule": Attempt(f"events:{action}", NOTIFIER_RULE)
+        for action in (
+            "DeleteRule",
+            "DescribeRule",
+            "ListTagsForResource",
+            "ListTargetsByRule",
+            "PutRule",
+            "RemoveTargets",
+            "TagResource",
+            "UntagResource",
+        )
+    },
+    "target the notifier from its rule": Attempt(
+        "events:PutTargets", NOTIFIER_RULE, {"events:TargetArn": [NOTIFIER]}
+    ),
+    **{
+        f"{action} the chat topic": Attempt(f"sns:{action}", CHAT_TOPIC_ARN)
+        for action in (
+            "CreateTopic",
+            "DeleteTopic",
+            "GetTopicAttributes",
+            "SetTopicAttributes",
+            "TagResource",
+        )
+    },
+    **{
+        f"{action} the notifier's log group": Attempt(f"logs:{action}", NOTIFIER_LOGS)
+        for action in ("CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "TagResource")
+    },
 }
 
 
@@ -332,6 +426,90 @@ def test_the_boundary_leaves_the_workloads_their_work(taken_over_role: Principal
     assert evaluate(taken_over_role, "logs:PutLogEvents", log_stream) is Decision.ALLOWED
     aliases = {"kms:ResourceAliases": [f"alias/{PREFIX}-telemetry"]}
     assert evaluate(taken_over_role, "kms:Decrypt", OUR_KEY, aliases) is Decision.ALLOWED
+
+
+# --- the notifier at run time: its own policy under the boundary ---------------------------------
+
+TELEMETRY_ALIAS = {"kms:ResourceAliases": [f"alias/{PREFIX}-telemetry"]}
+NOTIFIER_LOG_STREAM = f"{NOTIFIER_LOGS}:log-stream:2026/12/02/[$LATEST]abc"
+
+
+@pytest.fixture(scope="module")
+def notifier_policy() -> dict[str, Any]:
+    return render(MODULES / "notifications", "notifier")
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("sns:Publish", CHAT_TOPIC_ARN, {}),
+        ("kms:GenerateDataKey", OUR_KEY, TELEMETRY_ALIAS),
+        ("kms:Decrypt", OUR_KEY, TELEMETRY_ALIAS),
+        ("logs:CreateLogStream", NOTIFIER_LOG_STREAM, {}),
+        ("logs:PutLogEvents", NOTIFIER_LOG_STREAM, {}),
+        ("xray:PutTraceSegments", "*", {}),
+        ("xray:PutTelemetryRecords", "*", {}),
+    ],
+)
+def test_the_notifier_does_its_work_under_the_boundary(
+    notifier_policy: dict[str, Any], action: str, resource: str, context: Mapping[str, Any]
+) -> None:
+    # Given the notifier role as deployed: its inline policy and the workload boundary
+    notifier = Principal(NOTIFIER_ROLE, [notifier_policy], workload_boundary())
+    assert evaluate(notifier, action, resource, context) is Decision.ALLOWED
+
+
+def test_every_notifier_permission_is_inside_the_boundary(notifier_policy: dict[str, Any]) -> None:
+    # Each action of the notifier's policy on each of its resources is admitted by the boundary
+    # alone (the key through its alias): nothing the notifier is given is silently cut off.
+    boundary_only = Principal(NOTIFIER_ROLE, [workload_boundary()])
+    cut = [
+        (action, resource)
+        for statement in notifier_policy["Statement"]
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+        if evaluate(boundary_only, action, resource.replace(":*", ":log-stream:x"), TELEMETRY_ALIAS)
+        is not Decision.ALLOWED
+    ]
+    assert cut == []
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("sns:Publish", f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms", {}),
+        ("sns:Publish", f"arn:aws:sns:{REGION}:{ACCOUNT}:payments", {}),
+        ("sns:Subscribe", CHAT_TOPIC_ARN, {}),
+        ("kms:Decrypt", FOREIGN_KEY, {"kms:ResourceAliases": ["alias/payments-data"]}),
+        ("lambda:InvokeFunction", FOREIGN_FUNCTION, {}),
+        ("events:PutTargets", NOTIFIER_RULE, {"events:TargetArn": [FOREIGN_FUNCTION]}),
+        ("iam:PassRole", NOTIFIER_ROLE, TO_LAMBDA),
+        ("s3:ListBucket", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}", {}),
+    ],
+)
+def test_the_notifier_can_do_nothing_more(
+    notifier_policy: dict[str, Any], action: str, resource: str, context: Mapping[str, Any]
+) -> None:
+    notifier = Principal(NOTIFIER_ROLE, [notifier_policy], workload_boundary())
+    assert evaluate(notifier, action, resource, context) is not Decision.ALLOWED
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("events:PutTargets", NOTIFIER_RULE, {"events:TargetArn": [FOREIGN_FUNCTION]}),
+        ("lambda:InvokeFunction", FOREIGN_FUNCTION, {}),
+        ("iam:PassRole", NOTIFIER_ROLE, TO_LAMBDA),
+        ("sns:Subscribe", CHAT_TOPIC_ARN, {}),
+        ("sns:Publish", f"arn:aws:sns:{REGION}:{ACCOUNT}:payments", {}),
+    ],
+)
+def test_a_taken_over_notifier_stays_under_the_boundary(
+    action: str, resource: str, context: Mapping[str, Any]
+) -> None:
+    # Given the notifier role with its inline policy rewritten to "Action": "*"
+    taken_over = Principal(NOTIFIER_ROLE, [TAKEN_OVER], workload_boundary())
+    assert evaluate(taken_over, action, resource, context) is not Decision.ALLOWED
 
 
 # --- moto, as the deploy role: what it evaluates (statements without conditions) -----------------

@@ -85,6 +85,7 @@ def test_the_deploy_job_installs_from_hashes_before_it_has_credentials() -> None
     assert any(".venv-deploy/bin/python -m obsctl" in text for text in after)
     recipe = MAKEFILE.read_text(encoding="utf-8")
     assert re.search(
-        r"\$\(DEPLOY_VENV\)/bin/python -m pip install .*--require-hashes --no-deps -r requirements/deploy.txt",
+        r"\$\(DEPLOY_VENV\)/bin/python -m pip install "
+        r".*--require-hashes --no-deps -r requirements/deploy.txt",
         recipe,
     )

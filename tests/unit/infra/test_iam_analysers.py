@@ -25,6 +25,7 @@ from cloudsplaining.scan.policy_document import PolicyDocument
 from cloudsplaining.shared.constants import PRIVILEGE_ESCALATION_METHODS
 from parliament import analyze_policy_string
 from parliament import config as parliament_config
+from parliament import statement as parliament_statement
 
 from tests.fakes.iam_evaluator import Decision, Principal, evaluate
 from tests.infra_policies import (
@@ -57,6 +58,19 @@ OUTSIDE = {
     "foreign function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payments",
 }
 PASSED_TO = ["lambda.amazonaws.com", "ec2.amazonaws.com", "grafana.amazonaws.com", "chatbot.amazonaws.com"]
+
+
+_PARLIAMENT_TYPES = parliament_statement.translate_documentation_types
+
+
+def _documentation_type(name: str) -> str:
+    """parliament 1.6.4's own action table types events:TargetArn "ArrayOfARN", a type its code
+    does not know (it raises "Unknown data format"); a list of ARNs is checked as ARNs, as its
+    code already checks "ArrayOfString" as String."""
+    return "Arn" if name in ("ArrayOfARN", "ArrayOfArn") else str(_PARLIAMENT_TYPES(name))
+
+
+parliament_statement.translate_documentation_types = _documentation_type
 
 
 def _subject(detail: Any) -> str:

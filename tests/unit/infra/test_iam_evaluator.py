@@ -213,7 +213,7 @@ def test_arn_like_compares_component_by_component() -> None:
         evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": admin}) is Decision.IMPLICIT_DENY
     )
     # a wildcard in the resource part does not reach into the account field
-    sneaky = f"arn:aws:iam::999999999999:policy/obs-x"
+    sneaky = "arn:aws:iam::999999999999:policy/obs-x"
     assert (
         evaluate(principal, "iam:AttachRolePolicy", "r", {"iam:PolicyARN": sneaky}) is Decision.IMPLICIT_DENY
     )

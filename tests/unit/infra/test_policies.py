@@ -332,7 +332,8 @@ def boundary_violations(directory: Path) -> Violations:
     for role in _resources(directory, "aws_iam_role"):
         if role.body.get("permissions_boundary") != "${var.permissions_boundary_arn}":
             found.append(
-                f"{directory.name}: role {role.name} without permissions_boundary = var.permissions_boundary_arn"
+                f"{directory.name}: role {role.name} without "
+                "permissions_boundary = var.permissions_boundary_arn"
             )
     for module in blocks_of_kind(directory, "module"):
         source = directory / str(module.get("source", ""))
