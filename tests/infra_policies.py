@@ -32,6 +32,7 @@ MODULES = INFRA_DIR / "modules"
 _KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
 _FUNCTION_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api"
 CHAT_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-chat"
+NOTIFIER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-notifier-role"
 NOTIFIER_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-notifier"
 _COLLECTION = f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789"
 _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
@@ -77,6 +78,7 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
         "aws_cloudwatch_log_group.notifier[0].arn": NOTIFIER_LOGS,
         "var.kms_key_arn": _KEY,
         "var.operator_arns": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN],
+        "local.chat_publishers": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN, NOTIFIER_ROLE_ARN],
     },
 }
 
@@ -108,7 +110,8 @@ def resolved_locals(directory: Path, base: Mapping[str, str | list[str]]) -> dic
     pending: dict[str, Any] = {}
     for path in tf_files(directory):
         for entry in parse_file(path).get("locals", []):
-            pending.update({f"local.{k}": v for k, v in entry.items()})
+            # a value given in ``base`` stands for a local the renderer cannot evaluate
+            pending.update({f"local.{k}": v for k, v in entry.items() if f"local.{k}" not in base})
 
     def resolve(text: str) -> str | None:
         missing = [m for m in _REFERENCE.findall(text) if not isinstance(values.get(m.strip()), str)]

@@ -725,3 +725,49 @@ def test_the_operators_still_manage_the_topic_over_tls_only(topic_policy: dict[s
     for action in ("sns:Subscribe", "sns:GetTopicAttributes", "sns:Publish"):
         decision = evaluate(operator, action, TOPIC, plain, resource_policy=topic_policy)
         assert decision is Decision.EXPLICIT_DENY, action
+
+
+# --- the chat topic: only the notifier (and the operators) post to on-call's channel -------------
+
+CHAT_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-chat"
+
+
+@pytest.fixture(scope="module")
+def chat_topic_policy() -> dict[str, Any]:
+    return render(MODULES / "notifications", "chat_topic", resource_policy=True)
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["sns:Publish", "sns:Subscribe", "sns:SetTopicAttributes", "sns:DeleteTopic", "sns:AddPermission"],
+)
+def test_a_principal_of_the_account_cannot_post_to_or_listen_on_the_chat_topic(
+    chat_topic_policy: dict[str, Any], action: str
+) -> None:
+    # A forged "all clear" in the on-call channel is an attack too: publishing is the notifier's.
+    someone = Principal(f"{ROLES}/payments-admin", [SNS_EVERYTHING])
+    decision = evaluate(someone, action, CHAT_TOPIC, OVER_TLS, resource_policy=chat_topic_policy)
+    assert decision is Decision.EXPLICIT_DENY
+
+
+def test_the_notifier_posts_and_the_operators_manage_the_chat_topic_over_tls_only(
+    chat_topic_policy: dict[str, Any],
+) -> None:
+    notifier = Principal(NOTIFIER_ROLE, [SNS_EVERYTHING])
+    operator = Principal(DEPLOY_ROLE_ARN, [SNS_EVERYTHING])
+    assert (
+        evaluate(notifier, "sns:Publish", CHAT_TOPIC, OVER_TLS, resource_policy=chat_topic_policy)
+        is Decision.ALLOWED
+    )
+    assert (
+        evaluate(notifier, "sns:Subscribe", CHAT_TOPIC, OVER_TLS, resource_policy=chat_topic_policy)
+        is Decision.EXPLICIT_DENY
+    )
+    assert (
+        evaluate(operator, "sns:Subscribe", CHAT_TOPIC, OVER_TLS, resource_policy=chat_topic_policy)
+        is Decision.ALLOWED
+    )
+    plain = {**OVER_TLS, "aws:SecureTransport": "false"}
+    for principal, action in ((notifier, "sns:Publish"), (operator, "sns:GetTopicAttributes")):
+        decision = evaluate(principal, action, CHAT_TOPIC, plain, resource_policy=chat_topic_policy)
+        assert decision is Decision.EXPLICIT_DENY, action

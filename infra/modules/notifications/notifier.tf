@@ -10,6 +10,11 @@
 locals {
   notifier_enabled = var.notifier != null
   notifier_name    = "${var.name_prefix}-notifier"
+  # The role ARN is built from its name (known at plan time), not read from the role resource.
+  chat_publishers = concat(
+    var.operator_arns,
+    local.notifier_enabled ? ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${local.notifier_name}-role"] : [],
+  )
 }
 
 resource "aws_sns_topic" "chat" {
@@ -31,10 +36,57 @@ data "aws_iam_policy_document" "chat_topic" {
     }
   }
 
+  # As on the alarm topic, the account root only delegates to IAM policies, which many principals
+  # hold broadly: listening to or reconfiguring the channel's topic is narrowed to the operators.
+  statement {
+    sid    = "OnlyOperatorsSubscribeOrReconfigure"
+    effect = "Deny"
+    actions = [
+      "sns:AddPermission",
+      "sns:DeleteTopic",
+      "sns:PutDataProtectionPolicy",
+      "sns:RemovePermission",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+    ]
+    resources = [aws_sns_topic.chat.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = var.operator_arns
+    }
+  }
+
+  # A message on this topic reaches on-call as it is: a forged "resolved" is an attack. Only the
+  # notifier (and the operators, to test the channel) may publish.
+  statement {
+    sid       = "OnlyTheNotifierPublishes"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.chat.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.chat_publishers
+    }
+  }
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["sns:Publish"]
+    actions   = ["sns:*"]
     resources = [aws_sns_topic.chat.arn]
 
     principals {
