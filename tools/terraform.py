@@ -99,6 +99,7 @@ def signals_document() -> dict[str, object]:
         "env": {
             "bucket_name": config.ENV_BUCKET_NAME,
             "token_secret": config.ENV_TOKEN_SECRET,
+            "token_secret_arn": config.ENV_TOKEN_SECRET_ARN,
             "powertools_service_name": config.ENV_POWERTOOLS_SERVICE_NAME,
             "powertools_metrics_namespace": config.ENV_POWERTOOLS_METRICS_NAMESPACE,
             "log_level": config.ENV_LOG_LEVEL,

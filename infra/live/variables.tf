@@ -199,3 +199,25 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "next_token_secret_version" {
+  description = "Version of the paging-token signing key: change it (e.g. 1 -> 2) to have AWS generate a new key. Tokens signed with the old key stop working once every function instance has restarted."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.next_token_secret_version >= 1 && floor(var.next_token_secret_version) == var.next_token_secret_version
+    error_message = "next_token_secret_version must be a whole number >= 1."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret stays recoverable (0 deletes at once, 7-30 otherwise)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}

@@ -8,7 +8,7 @@ data "aws_partition" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
   administration_actions = [
