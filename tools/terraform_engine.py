@@ -244,6 +244,9 @@ def start_emulator() -> EmulatorServer:
 
     from moto.server import ThreadedMotoServer
 
+    from obsctl.tools import emulator_extensions
+
+    emulator_extensions.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -309,6 +312,58 @@ def planned_changes(plan_json: Mapping[str, Any]) -> dict[str, list[str]]:
     return changes
 
 
+def apply(
+    engine: Engine, root: Path, plan_file: Path, *, parallelism: int = 30
+) -> subprocess.CompletedProcess[str]:
+    """``terraform apply`` of a saved plan; not checked: the caller compares the state with the plan."""
+    return engine.run(
+        root,
+        "apply",
+        "-input=false",
+        "-no-color",
+        "-lock=false",
+        f"-parallelism={parallelism}",
+        str(plan_file),
+        check=False,
+    )
+
+
+def destroy(
+    engine: Engine, root: Path, var_files: Sequence[Path], *extra: str, parallelism: int = 30
+) -> subprocess.CompletedProcess[str]:
+    args = [
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-lock=false",
+        f"-parallelism={parallelism}",
+    ]
+    args += [f"-var-file={path}" for path in var_files]
+    return engine.run(root, *args, *extra, check=False)
+
+
+def managed_in_state(engine: Engine, root: Path) -> set[str]:
+    """Addresses of the managed resources in a root's state (data sources left out)."""
+    listed = engine.run(root, "state", "list", check=False)
+    if listed.returncode != 0 and "No state file was found" in listed.stderr:
+        return set()
+    if listed.returncode != 0:
+        raise EngineError(f"terraform state list failed in {_display(root)}: {listed.stderr.strip()}")
+    addresses = (line.strip() for line in listed.stdout.splitlines())
+    return {a for a in addresses if a and not a.startswith("data.") and ".data." not in a}
+
+
+def failed_addresses(apply_output: str) -> set[str]:
+    """The resource addresses named by ``with <address>,`` in the errors of an apply."""
+    found = set()
+    for line in apply_output.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("with ") and stripped.endswith(","):
+            found.add(stripped[len("with ") : -1])
+    return found
+
+
 def check(build_dir: Path = BUILD_DIR, *, out: Any = sys.stdout) -> dict[str, Any]:
     """init + validate both roots offline, then plan both against a fresh emulator.
 
@@ -341,7 +396,7 @@ def check(build_dir: Path = BUILD_DIR, *, out: Any = sys.stdout) -> dict[str, An
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m obsctl.tools.terraform_engine",
-        description="Run the real Terraform engine over infra/: init, validate, plan against a local emulator.",
+        description="The real Terraform engine over infra/: init, validate, plan against a local emulator.",
     )
     parser.add_argument("action", choices=("check",), help="init + validate + plan of both roots")
     args = parser.parse_args(argv)
