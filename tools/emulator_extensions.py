@@ -13,6 +13,9 @@ behaviour moto did not have, so other users of the same in-process emulator are 
   overwrote each other.
 * KMS ``EnableKeyRotation`` with ``RotationPeriodInDays`` (90-2560, default 365) and
   ``GetKeyRotationStatus`` returning it: moto dropped the period.
+* Lambda ``LoggingConfig`` (``CreateFunction``, ``UpdateFunctionConfiguration``, returned by
+  ``GetFunction``): moto dropped it. AWS returns ``LogFormat`` (default ``Text``) and ``LogGroup``
+  (default ``/aws/lambda/<name>``) always, and the log levels with the JSON format.
 * OpenSearch Serverless data access policies (``Create/Get/Update/Delete/ListAccessPolicies``),
   lifecycle policies (``Create/Update/Delete/BatchGetLifecyclePolicy``) and
   ``DeleteSecurityPolicy``: not implemented in moto 5.2. They are stored documents here (no
@@ -40,6 +43,7 @@ def install() -> None:
     _guardduty_features()
     _kms_rotation_period()
     _opensearch_serverless_policies()
+    _lambda_logging_config()
     _installed = True
 
 
@@ -276,3 +280,41 @@ def _opensearch_serverless_policies() -> None:
         "delete_security_policy": delete_security_policy,
     }.items():
         setattr(Response, name, method)
+
+
+def _lambda_logging_config() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    original_init = LambdaFunction.__init__
+    original_get_configuration = LambdaFunction.get_configuration
+    original_update_configuration = LambdaFunction.update_configuration
+
+    def logging_config(function: Any, requested: dict[str, Any] | None) -> dict[str, Any]:
+        config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}
+        config.update({k: v for k, v in (requested or {}).items() if v is not None})
+        if config["LogFormat"] == "JSON":
+            config.setdefault("ApplicationLogLevel", "INFO")
+            config.setdefault("SystemLogLevel", "INFO")
+        return config
+
+    def init(self: Any, account_id: str, spec: dict[str, Any], region: str, version: str | int = 1) -> None:
+        original_init(self, account_id, spec, region, version)
+        self.logging_config = logging_config(self, spec.get("LoggingConfig"))
+
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        configuration: dict[str, Any] = original_get_configuration(self, on_create)
+        configuration["LoggingConfig"] = self.logging_config
+        return configuration
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in config_updates:
+            # Members left out of the update keep their values.
+            self.logging_config = logging_config(
+                self, {**self.logging_config, **config_updates["LoggingConfig"]}
+            )
+        result: dict[str, Any] = original_update_configuration(self, config_updates)
+        return result
+
+    LambdaFunction.__init__ = init  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]

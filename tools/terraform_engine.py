@@ -67,6 +67,19 @@ EMULATED_SERVICES = (
 )
 
 
+# What the emulator (moto 5.2 with obsctl.tools.emulator_extensions) cannot create, with the API it
+# lacks. An apply into the emulator creates every other resource of the roots, and the plan after
+# it proposes nothing but creating these (tests/integration/test_terraform_apply.py).
+EMULATOR_GAPS: dict[str, str] = {
+    "module.grafana.aws_grafana_workspace.this": (
+        "moto has no Amazon Managed Grafana API at all (grafana:CreateWorkspace is routed nowhere)"
+    ),
+    "module.grafana.aws_grafana_workspace_service_account.publisher": (
+        "needs the workspace above (grafana:CreateWorkspaceServiceAccount, no Managed Grafana in moto)"
+    ),
+}
+
+
 class EngineError(Exception):
     """Terraform is missing, or a Terraform command failed (the message says which and why)."""
 
@@ -292,7 +305,7 @@ def validate(engine: Engine, root: Path) -> None:
 
 def plan(engine: Engine, root: Path, var_files: Sequence[Path], out: Path, *extra: str) -> dict[str, Any]:
     """``terraform plan -out``, returned as ``terraform show -json`` of the saved plan."""
-    args = ["plan", "-input=false", "-no-color", "-lock=false", f"-out={out}"]
+    args = ["plan", "-input=false", "-no-color", "-lock=false", "-parallelism=30", f"-out={out}"]
     args += [f"-var-file={path}" for path in var_files]
     engine.run(root, *args, *extra)
     shown = engine.run(root, "show", "-json", "-no-color", str(out))
