@@ -3,7 +3,7 @@
 The flow of a new user: ``infra/bootstrap`` first (the deploy role, the state and artifacts buckets),
 the build's Lambda zips into the artifacts bucket, then ``infra/live`` with its ``example.tfvars``.
 Terraform 1.11 and the AWS provider 5.100.0 (the committed lock files) run offline against a moto
-server extended by obsctl.tools.emulator_extensions. Every planned resource must be created except
+server extended by local_platform.emulator_extensions. Every planned resource must be created except
 the ones in ``EMULATOR_GAPS`` (each with the API the emulator lacks); the plan after apply must propose
 nothing but creating those; ``terraform destroy`` must leave no managed resource in either state.
 
@@ -28,7 +28,7 @@ import boto3
 import pytest
 import requests
 
-from obsctl.tools import terraform_engine as tf
+from local_platform import terraform as tf
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")

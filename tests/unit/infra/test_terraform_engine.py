@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from obsctl.tools import terraform_engine as tf
+from local_platform import terraform as tf
 
 LOCK_VERSION = re.compile(r'provider "registry\.terraform\.io/hashicorp/aws" \{\s*version\s*=\s*"([^"]+)"')
 

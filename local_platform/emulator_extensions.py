@@ -21,7 +21,7 @@ behaviour moto did not have, so other users of the same in-process emulator are 
   ``DeleteSecurityPolicy``: not implemented in moto 5.2. They are stored documents here (no
   enforcement of who may read which index: the local OpenSearch node has no AOSS authorization).
 
-What remains out of reach is listed in ``EMULATOR_GAPS`` of obsctl.tools.terraform_engine.
+What remains out of reach is listed in ``EMULATOR_GAPS`` of local_platform.terraform.
 """
 
 from __future__ import annotations
