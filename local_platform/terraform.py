@@ -300,26 +300,56 @@ def validate(engine: Engine, root: Path) -> None:
     engine.run(root, "validate", "-no-color")
 
 
-def plan(engine: Engine, root: Path, var_files: Sequence[Path], out: Path, *extra: str) -> dict[str, Any]:
-    """``terraform plan -out``, returned as ``terraform show -json`` of the saved plan."""
-    args = ["plan", "-input=false", "-no-color", "-lock=false", "-parallelism=30", f"-out={out}"]
+def plan(
+    engine: Engine, root: Path, var_files: Sequence[Path], out: Path, *extra: str
+) -> dict[str, list[str]]:
+    """``terraform plan -out``; returns the planned changes: resource address -> actions.
+
+    The changes are read from the plan's machine-readable output (``-json``), which saves a
+    ``terraform show -json`` (another start of the provider) per plan.
+    """
+    args = ["plan", "-json", "-input=false", "-lock=false", "-parallelism=30", f"-out={out}"]
     args += [f"-var-file={path}" for path in var_files]
-    engine.run(root, *args, *extra)
-    shown = engine.run(root, "show", "-json", "-no-color", str(out))
-    document: dict[str, Any] = json.loads(shown.stdout)
-    return document
+    result = engine.run(root, *args, *extra, check=False)
+    if result.returncode != 0:
+        raise EngineError(
+            f"terraform plan failed in {_display(root)} (exit {result.returncode}):\n"
+            + (diagnostics(result.stdout) or result.stderr.strip())
+        )
+    return planned_changes(result.stdout)
 
 
-def planned_changes(plan_json: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Managed resource address -> actions (``["create"]``, ``["update"]``...), no-ops left out."""
+_ACTIONS = {"create": ["create"], "update": ["update"], "delete": ["delete"], "replace": ["delete", "create"]}
+
+
+def planned_changes(json_lines: str) -> dict[str, list[str]]:
+    """Managed resource address -> actions, from ``terraform plan -json`` (no-ops and reads left out)."""
     changes: dict[str, list[str]] = {}
-    for change in plan_json.get("resource_changes", []):
-        if change.get("mode") != "managed":
+    for line in json_lines.splitlines():
+        message = json.loads(line) if line.startswith("{") else {}
+        if message.get("type") != "planned_change":
             continue
-        actions = list(change["change"]["actions"])
-        if actions != ["no-op"]:
-            changes[change["address"]] = actions
+        change = message["change"]
+        address = change["resource"]["addr"]
+        action = change["action"]
+        if address.startswith("data.") or ".data." in address or action in ("noop", "read"):
+            continue
+        changes[address] = _ACTIONS.get(action, [action])
     return changes
+
+
+def diagnostics(json_lines: str) -> str:
+    """The error diagnostics of a ``-json`` run, as Terraform would print them (summary, address, detail)."""
+    found = []
+    for line in json_lines.splitlines():
+        message = json.loads(line) if line.startswith("{") else {}
+        diagnostic = message.get("diagnostic") if message.get("type") == "diagnostic" else None
+        if diagnostic and diagnostic.get("severity") == "error":
+            where = diagnostic.get("address") or diagnostic.get("range", {}).get("filename", "")
+            found.append(
+                f"Error: {diagnostic.get('summary', '')} [{where}]\n{diagnostic.get('detail', '')}".strip()
+            )
+    return "\n\n".join(found)
 
 
 def apply(

@@ -12,6 +12,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from local_platform.terraform import (
     find_engine,
     init,
     plan,
-    planned_changes,
     point_at_emulator,
     running_emulator,
     validate,
@@ -40,22 +40,26 @@ def check(build_dir: Path = BUILD_DIR, *, out: Any = sys.stdout) -> dict[str, An
     timer = Timer()
     infra = copy_infra(build_dir / "check")
     report: dict[str, Any] = {"registry": engine.registry, "roots": {}, "seconds": timer.steps}
-    with running_emulator() as emulator:
-        for name in ROOTS:
-            root = infra / name
-            # The overrides change only where the provider and the state go, not what is validated.
-            point_at_emulator(root, emulator.endpoint)
-            with timer.step(f"{name}: init"):
-                init(engine, root)
-            with timer.step(f"{name}: validate"):
-                validate(engine, root)
-            print(f"terraform validate {name}: ok", file=out)
-            with timer.step(f"{name}: plan"):
-                plan_json = plan(engine, root, [root / "example.tfvars"], root / "check.tfplan")
-            changes = planned_changes(plan_json)
-            creates = sum(1 for actions in changes.values() if actions == ["create"])
-            report["roots"][name] = {"planned": len(changes), "create": creates}
-            print(f"terraform plan {name} (emulator, example.tfvars): {creates} to create", file=out)
+
+    def check_root(name: str, endpoint: str) -> None:
+        root = infra / name
+        # The overrides change only where the provider and the state go, not what is validated.
+        point_at_emulator(root, endpoint)
+        with timer.step(f"{name}: init"):
+            init(engine, root)
+        with timer.step(f"{name}: validate"):
+            validate(engine, root)
+        print(f"terraform validate {name}: ok", file=out)
+        with timer.step(f"{name}: plan"):
+            changes = plan(engine, root, [root / "example.tfvars"], root / "check.tfplan")
+        creates = sum(1 for actions in changes.values() if actions == ["create"])
+        report["roots"][name] = {"planned": len(changes), "create": creates}
+        print(f"terraform plan {name} (emulator, example.tfvars): {creates} to create", file=out)
+
+    # The roots are independent: check them side by side against one emulator.
+    with running_emulator() as emulator, ThreadPoolExecutor(max_workers=len(ROOTS)) as pool:
+        for done in [pool.submit(check_root, name, emulator.endpoint) for name in ROOTS]:
+            done.result()
     print("seconds: " + ", ".join(f"{step} {seconds}" for step, seconds in timer.steps.items()), file=out)
     return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -167,3 +168,45 @@ def test_every_emulator_gap_has_a_reason() -> None:
     for address, reason in tf.EMULATOR_GAPS.items():
         assert address.startswith("module."), address
         assert len(reason) > 20, address
+
+
+def test_planned_changes_are_read_from_the_json_plan_output() -> None:
+    def change(address: str, action: str) -> dict[str, object]:
+        return {"type": "planned_change", "change": {"resource": {"addr": address}, "action": action}}
+
+    lines = "\n".join(
+        json.dumps(message)
+        for message in (
+            {"type": "version", "terraform": "1.11.4"},
+            change("aws_s3_bucket.a", "create"),
+            change("module.m.aws_kms_key.k", "update"),
+            change("aws_iam_role.r", "replace"),
+            change("module.m.data.aws_region.r", "read"),
+            {"type": "change_summary", "changes": {"add": 2}},
+        )
+    )
+
+    assert tf.planned_changes(lines) == {
+        "aws_s3_bucket.a": ["create"],
+        "module.m.aws_kms_key.k": ["update"],
+        "aws_iam_role.r": ["delete", "create"],
+    }
+
+
+def test_plan_errors_are_reported_as_terraform_prints_them() -> None:
+    line = json.dumps(
+        {
+            "type": "diagnostic",
+            "diagnostic": {
+                "severity": "error",
+                "summary": "Invalid count argument",
+                "detail": "The count value depends on values known only after apply",
+                "address": "module.shipper.aws_iam_role_policy.extra",
+            },
+        }
+    )
+
+    assert tf.diagnostics(line) == (
+        "Error: Invalid count argument [module.shipper.aws_iam_role_policy.extra]\n"
+        "The count value depends on values known only after apply"
+    )
