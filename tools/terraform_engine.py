@@ -2,7 +2,8 @@
 
 ``python -m tools.terraform_engine check`` initialises ``infra/bootstrap`` and ``infra/live`` (the
 provider from the mirror, the committed lock files read-only), validates them, then plans both
-against a moto server started for the check, with each root's committed ``example.tfvars``. The
+against a moto server started for the check, with each root's committed ``example.tfvars``; and it
+initialises and validates every module example (``infra/modules/*/examples/*``). The
 engine itself (where Terraform comes from, the emulator overrides) is local_platform.terraform.
 """
 
@@ -31,6 +32,11 @@ from local_platform.terraform import (
 )
 
 
+def module_examples(infra: Path) -> list[Path]:
+    """Every example of every module (``infra/modules/<module>/examples/<name>``)."""
+    return sorted(p for p in infra.glob("modules/*/examples/*") if any(p.glob("*.tf")))
+
+
 def check(build_dir: Path = BUILD_DIR, *, out: Any = sys.stdout) -> dict[str, Any]:
     """init + validate both roots offline, then plan both against a fresh emulator.
 
@@ -56,9 +62,22 @@ def check(build_dir: Path = BUILD_DIR, *, out: Any = sys.stdout) -> dict[str, An
         report["roots"][name] = {"planned": len(changes), "create": creates}
         print(f"terraform plan {name} (emulator, example.tfvars): {creates} to create", file=out)
 
-    # The roots are independent: check them side by side against one emulator.
-    with running_emulator() as emulator, ThreadPoolExecutor(max_workers=len(ROOTS)) as pool:
-        for done in [pool.submit(check_root, name, emulator.endpoint) for name in ROOTS]:
+    def check_example(example: Path) -> None:
+        label = str(example.relative_to(infra))
+        with timer.step(f"{label}: init + validate"):
+            init(engine, example)
+            validate(engine, example)
+        print(f"terraform validate {label}: ok", file=out)
+
+    examples = module_examples(infra)
+    if not examples:
+        raise EngineError("no module examples under infra/modules/*/examples/")
+    report["examples"] = len(examples)
+    # The roots and the examples are independent: check them side by side (one emulator for the plans).
+    with running_emulator() as emulator, ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(check_root, name, emulator.endpoint) for name in ROOTS]
+        futures += [pool.submit(check_example, example) for example in examples]
+        for done in futures:
             done.result()
     print("seconds: " + ", ".join(f"{step} {seconds}" for step, seconds in timer.steps.items()), file=out)
     return report

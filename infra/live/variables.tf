@@ -9,34 +9,19 @@ variable "region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every resource name; null uses signals.services.PROJECT (the local stack's names match then)."
+  description = "Prefix of every resource name; null uses signals.services.PROJECT (the local stack's names match then). 2-21 characters of lowercase letters, digits and hyphens (validated by module log_pipeline)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.name_prefix == null ? true : can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
-    error_message = "name_prefix must be 2-21 characters of lowercase letters, digits and hyphens."
-  }
 }
 
 variable "deploy_role_arn" {
   description = "The GitHub OIDC deploy role from infra/bootstrap (output deploy_role_arn)."
   type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.deploy_role_arn))
-    error_message = "deploy_role_arn must be an IAM role ARN."
-  }
 }
 
 variable "admin_role_arn" {
   description = "The administrators' role: with the deploy role and the function, the only principal the data bucket and its key admit."
   type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.admin_role_arn))
-    error_message = "admin_role_arn must be an IAM role ARN."
-  }
 }
 
 variable "artifacts_bucket" {
@@ -59,11 +44,6 @@ variable "packages" {
     notifier_key     = optional(string)
     notifier_version = optional(string)
   })
-
-  validation {
-    condition     = endswith(var.packages.function_key, ".zip") && endswith(var.packages.shipper_key, ".zip") && endswith(coalesce(var.packages.notifier_key, "notifier.zip"), ".zip")
-    error_message = "packages keys must name .zip objects."
-  }
 }
 
 variable "function_handler" {
@@ -181,11 +161,6 @@ variable "grafana_viewer_group_ids" {
 variable "runbook_base_url" {
   description = "Base URL the catalog's runbook paths (e.g. alerts/RUNBOOK.md#slo) are appended to: the repository's blob URL, such as https://github.com/OWNER/REPO/blob/main."
   type        = string
-
-  validation {
-    condition     = startswith(var.runbook_base_url, "https://")
-    error_message = "runbook_base_url must be an https URL."
-  }
 }
 
 variable "enable_guardduty" {

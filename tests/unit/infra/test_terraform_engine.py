@@ -210,3 +210,13 @@ def test_plan_errors_are_reported_as_terraform_prints_them() -> None:
         "Error: Invalid count argument [module.shipper.aws_iam_role_policy.extra]\n"
         "The count value depends on values known only after apply"
     )
+
+
+def test_every_module_has_an_example_that_check_infra_validates() -> None:
+    modules = sorted(p.name for p in (tf.INFRA_DIR / "modules").iterdir() if p.is_dir())
+    examples = sorted(p.parents[2].name for p in (tf.INFRA_DIR / "modules").glob("*/examples/*/main.tf"))
+
+    assert examples == modules
+    for main in (tf.INFRA_DIR / "modules").glob("*/examples/*/main.tf"):
+        assert 'source = "../.."' in main.read_text(encoding="utf-8"), main
+        assert (main.parent / ".terraform.lock.hcl").is_file(), main.parent
