@@ -36,7 +36,7 @@ module "api" {
   source = "../.."
 
   name                = "example-http-api"
-  route_key           = "GET /objects"
+  route_key           = "GET /items"
   function_name       = "example-function"
   function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:${local.account_id}:function:example-function/invocations"
   kms_key_arn         = module.key.key_arn

@@ -36,11 +36,11 @@ module "log_pipeline" {
   source = "../.."
 
   name_prefix           = "example"
-  shipper_function_name = "example-log-shipper"
+  shipper_function_name = "example-shipper"
   handler               = "log_pipeline.handler.handler"
   kms_key_arn           = module.key.key_arn
   index_prefix          = "logs"
-  service_name          = "log-shipper"
+  service_name          = "shipper"
   metrics_namespace     = "Example"
   network               = { allow_public = true }
   deployer_arns         = [local.admin_arn]
