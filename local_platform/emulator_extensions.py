@@ -29,6 +29,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+__all__ = [
+    "DEFAULT_ROTATION_PERIOD_DAYS",
+    "install",
+]
+
+
 _installed = False
 
 DEFAULT_ROTATION_PERIOD_DAYS = 365

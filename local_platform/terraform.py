@@ -33,6 +33,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "BUILD_DIR",
+    "EMULATED_SERVICES",
+    "EMULATOR_ACCOUNT_ID",
+    "EMULATOR_GAPS",
+    "EMULATOR_REGION",
+    "INFRA_DIR",
+    "LOCAL_BACKEND_OVERRIDE",
+    "PROVIDER_MIRROR",
+    "PROVIDER_SOURCE",
+    "REPO_ROOT",
+    "ROOTS",
+    "TERRAFORM_BINARY",
+    "EmulatorServer",
+    "Engine",
+    "EngineError",
+    "Timer",
+    "apply",
+    "cli_config_text",
+    "copy_infra",
+    "destroy",
+    "diagnostics",
+    "emulator_override",
+    "failed_addresses",
+    "find_engine",
+    "init",
+    "managed_in_state",
+    "plan",
+    "planned_changes",
+    "point_at_emulator",
+    "running_emulator",
+    "start_emulator",
+    "validate",
+]
+
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA_DIR = REPO_ROOT / "infra"
 BUILD_DIR = REPO_ROOT / "build" / "terraform"

@@ -15,6 +15,17 @@ from typing import Any
 
 from tools.hcl import parse_file
 
+__all__ = [
+    "BEGIN",
+    "END",
+    "MODULES_DIR",
+    "TerraformDocsError",
+    "inject",
+    "render_files",
+    "tables",
+]
+
+
 ROOT = Path(__file__).resolve().parents[1]
 MODULES_DIR = ROOT / "infra" / "modules"
 BEGIN = "<!-- BEGIN_TF_DOCS -->"

@@ -31,6 +31,12 @@ from local_platform.terraform import (
     validate,
 )
 
+__all__ = [
+    "check",
+    "main",
+    "module_examples",
+]
+
 
 def module_examples(infra: Path) -> list[Path]:
     """Every example of every module (``infra/modules/<module>/examples/<name>``)."""
