@@ -15,7 +15,7 @@
 data "aws_region" "current" {}
 
 locals {
-  region       = data.aws_region.current.region
+  region       = data.aws_region.current.name
   prefix_glob  = "${var.name_prefix}-*"
   lambda_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix_glob}"
   logs_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
