@@ -38,7 +38,7 @@ _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 BASE_VALUES: dict[str, str | list[str]] = {
     "data.aws_caller_identity.current.account_id": ACCOUNT,
     "data.aws_partition.current.partition": "aws",
-    "data.aws_region.current.region": REGION,
+    "data.aws_region.current.name": REGION,
     "var.name_prefix": PREFIX,
     "var.github_repository": "example-org/obs-platform",
     "var.deploy_environment": "production",
@@ -61,7 +61,7 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
         "var.collection_arn": _COLLECTION,
         "var.alarm_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms",
         "var.alarm_topic_kms_key_arn": _KEY,
-        "data.aws_region.current.region": REGION,
+        "data.aws_region.current.name": REGION,
     },
     "log_pipeline": {
         "aws_opensearchserverless_collection.this.arn": _COLLECTION,
