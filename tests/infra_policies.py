@@ -27,6 +27,7 @@ BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{PREFIX}-workload-boundary"
 DEPLOY_PARTS = ("iam", "platform", "services")
 """The deploy role's managed policies, ``<prefix>-github-deploy-<part>`` (deploy_policy.tf)."""
 BOOTSTRAP = INFRA_DIR / "bootstrap"
+LIVE = INFRA_DIR / "live"
 MODULES = INFRA_DIR / "modules"
 
 _KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
@@ -71,7 +72,13 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
     },
     "notifications": {
         "aws_sns_topic.alarms.arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms",
+        "aws_sns_topic.chat.arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-chat",
         "var.operator_arns": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN],
+        "var.kms_key_arn": _KEY,
+        "aws_cloudwatch_log_group.notifier[0].arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-notifier",
+    },
+    "live": {
+        "aws_secretsmanager_secret.next_token.arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{PREFIX}-next-token-secret-Ab12Cd",
     },
 }
 
@@ -93,6 +100,8 @@ IDENTITY_DOCUMENTS = [
     (MODULES / "grafana", "read"),
     (MODULES / "log_pipeline", "shipper"),
     (MODULES / "notifications", "chatbot_read_only"),
+    (MODULES / "notifications", "notifier"),
+    (LIVE, "function_secret"),
 ]
 
 

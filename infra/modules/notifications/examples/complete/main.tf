@@ -35,8 +35,9 @@ module "key" {
 module "notifications" {
   source = "../.."
 
-  name_prefix = "example"
-  kms_key_arn = module.key.key_arn
+  name_prefix   = "example"
+  kms_key_arn   = module.key.key_arn
+  operator_arns = [local.admin_arn]
 }
 
 output "alarm_topic_arn" {
