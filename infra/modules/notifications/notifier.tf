@@ -79,9 +79,10 @@ data "aws_iam_policy_document" "notifier_assume" {
 resource "aws_iam_role" "notifier" {
   count = local.notifier_enabled ? 1 : 0
 
-  name               = "${local.notifier_name}-role"
-  assume_role_policy = data.aws_iam_policy_document.notifier_assume.json
-  tags               = var.tags
+  name                 = "${local.notifier_name}-role"
+  assume_role_policy   = data.aws_iam_policy_document.notifier_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "notifier" {

@@ -19,6 +19,12 @@ provider "aws" {
 
 data "aws_caller_identity" "current" {}
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the roles the example creates (infra/bootstrap's <prefix>-workload-boundary where the deploy role applies it)."
+  type        = string
+  default     = null
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   admin_arn  = "arn:aws:iam::${local.account_id}:role/Admin"
@@ -34,6 +40,8 @@ module "key" {
 
 module "notifications" {
   source = "../.."
+
+  permissions_boundary_arn = var.permissions_boundary_arn
 
   name_prefix   = "example"
   kms_key_arn   = module.key.key_arn
