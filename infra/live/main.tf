@@ -63,8 +63,10 @@ module "data_bucket" {
 # The key that signs paging tokens. AWS generates it (an ephemeral resource: opened at plan and
 # apply, never stored) and it reaches Secrets Manager through a write-only attribute, so the value
 # is in neither the plan, the state nor the function's environment. It is written only when
-# next_token_secret_version changes: bump that variable to rotate it. The function gets the
-# secret's ARN and reads the value once per cold start (GetSecretValue).
+# next_token_secret_version changes: bump that variable to rotate it (Secrets Manager moves the
+# AWSCURRENT label to the new value and AWSPREVIOUS to the old one). The function gets the
+# secret's ARN and reads both labels once per cold start (function/secrets.py); its role already
+# holds kms:Decrypt on the telemetry key (module function), which Secrets Manager uses for it.
 ephemeral "aws_secretsmanager_random_password" "next_token_secret" {
   password_length     = 48
   exclude_punctuation = true

@@ -212,7 +212,7 @@ variable "next_token_lifetime_seconds" {
 }
 
 variable "next_token_secret_version" {
-  description = "Version of the paging-token signing key: change it (e.g. 1 -> 2) to have AWS generate a new key. Tokens signed with the old key stop working once every function instance has restarted."
+  description = "Version of the paging-token signing key: change it (e.g. 1 -> 2) to have AWS generate a new key. Secrets Manager then labels the new value AWSCURRENT (new tokens) and the old one AWSPREVIOUS (still accepted for a token lifetime); wait at least next_token_lifetime_seconds between two rotations."
   type        = number
   default     = 1
 
