@@ -36,6 +36,7 @@ locals {
     "grafana:TagResource",
     "guardduty:TagResource",
     "kms:TagResource",
+    "secretsmanager:TagResource",
   ]
   untagging_actions = [
     "aoss:UntagResource",
@@ -44,6 +45,7 @@ locals {
     "grafana:UntagResource",
     "guardduty:UntagResource",
     "kms:UntagResource",
+    "secretsmanager:UntagResource",
   ]
   # What must never reach a resource tagged for another project (the tagging actions included).
   tag_guarded_actions = [
@@ -72,6 +74,11 @@ locals {
     "kms:GenerateDataKey*",
     "kms:TagResource",
     "kms:UntagResource",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:UpdateSecret",
   ]
 }
 
@@ -307,6 +314,32 @@ data "aws_iam_policy_document" "deploy_platform" {
     effect    = "Allow"
     actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
+  }
+
+  # infra/live's paging-token secret, by its name. GetSecretValue: the provider reads the version back after writing it (the deploy role can
+  # replace the function's code anyway, so reading its key adds nothing).
+  statement {
+    sid    = "ManageTokenSecret"
+    effect = "Allow"
+    actions = [
+      "secretsmanager:CreateSecret",
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetResourcePolicy",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:TagResource",
+      "secretsmanager:UntagResource",
+      "secretsmanager:UpdateSecret",
+    ]
+    resources = [local.token_secret_arn] # boundary.tf
+  }
+
+  statement {
+    sid       = "GenerateTokenSecret"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"] # no resource (ephemeral aws_secretsmanager_random_password)
   }
 
   statement {

@@ -59,6 +59,9 @@ KEYS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key"
 FOREIGN_KEY = f"{KEYS}/1111aaaa-2222-bbbb-3333-cccccccccccc"
 OUR_KEY = f"{KEYS}/0b0b0b0b-1111-2222-3333-444444444444"
 BOUNDED = {"iam:PermissionsBoundary": BOUNDARY_ARN}
+SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret"
+TOKEN_SECRET = f"{SECRETS}:{PREFIX}-next-token-secret-Ab12Cd"
+FOREIGN_SECRET = f"{SECRETS}:payments-db-password-Zz98Yx"
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,29 @@ ESCALATIONS: dict[str, Attempt] = {
     "call a write route of our API": Attempt(
         "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/POST/objects"
     ),
+    "read another team's secret": Attempt("secretsmanager:GetSecretValue", FOREIGN_SECRET),
+    "overwrite another team's secret": Attempt("secretsmanager:PutSecretValue", FOREIGN_SECRET),
+    "create another secret under the prefix": Attempt(
+        "secretsmanager:CreateSecret",
+        f"{SECRETS}:{PREFIX}-backdoor-Ab12Cd",
+        {"aws:RequestTag/project": PREFIX},
+    ),
+    "open the token secret to another account (resource policy)": Attempt(
+        "secretsmanager:PutResourcePolicy", TOKEN_SECRET
+    ),
+    "relabel the token secret as another project's": Attempt(
+        "secretsmanager:TagResource",
+        TOKEN_SECRET,
+        {"aws:RequestTag/project": "payments", "aws:TagKeys": ["project"]},
+    ),
+    "strip the project tag from the token secret": Attempt(
+        "secretsmanager:UntagResource",
+        TOKEN_SECRET,
+        {"aws:ResourceTag/project": PREFIX, "aws:TagKeys": ["project"]},
+    ),
+    "overwrite a same-named secret of another project": Attempt(
+        "secretsmanager:PutSecretValue", TOKEN_SECRET, {"aws:ResourceTag/project": "payments"}
+    ),
     "read the data bucket's objects": Attempt(
         "s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"
     ),
@@ -251,6 +277,26 @@ LEGITIMATE: dict[str, Attempt] = {
         f"arn:aws:apigateway:{REGION}::/apis/{API_ID}",
         {"aws:ResourceTag/project": PREFIX},
     ),
+    "create the paging-token secret": Attempt(
+        "secretsmanager:CreateSecret",
+        TOKEN_SECRET,
+        {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project", "managed-by"]},
+    ),
+    "tag the paging-token secret": Attempt(
+        "secretsmanager:TagResource",
+        TOKEN_SECRET,
+        {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project", "managed-by"]},
+    ),
+    "have AWS generate the paging-token key": Attempt("secretsmanager:GetRandomPassword", "*"),
+    "write a new paging-token key (rotation)": Attempt(
+        "secretsmanager:PutSecretValue", TOKEN_SECRET, {"aws:ResourceTag/project": PREFIX}
+    ),
+    "read the paging-token secret back": Attempt("secretsmanager:DescribeSecret", TOKEN_SECRET),
+    "read the paging-token secret's policy": Attempt("secretsmanager:GetResourcePolicy", TOKEN_SECRET),
+    "read the paging-token version back": Attempt("secretsmanager:GetSecretValue", TOKEN_SECRET),
+    "delete the paging-token secret": Attempt(
+        "secretsmanager:DeleteSecret", TOKEN_SECRET, {"aws:ResourceTag/project": PREFIX}
+    ),
     "smoke-test GET /objects on our API": Attempt(
         "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/GET/objects"
     ),
@@ -314,6 +360,8 @@ def taken_over_role() -> Principal:
         ("s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"),
         ("s3:ListBucket", "arn:aws:s3:::payments-data"),
         ("kms:Decrypt", FOREIGN_KEY),
+        ("secretsmanager:GetSecretValue", FOREIGN_SECRET),
+        ("secretsmanager:PutSecretValue", TOKEN_SECRET),
         ("lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-objects-api"),
     ],
 )
@@ -332,6 +380,7 @@ def test_the_boundary_leaves_the_workloads_their_work(taken_over_role: Principal
     assert evaluate(taken_over_role, "logs:PutLogEvents", log_stream) is Decision.ALLOWED
     aliases = {"kms:ResourceAliases": [f"alias/{PREFIX}-telemetry"]}
     assert evaluate(taken_over_role, "kms:Decrypt", OUR_KEY, aliases) is Decision.ALLOWED
+    assert evaluate(taken_over_role, "secretsmanager:GetSecretValue", TOKEN_SECRET) is Decision.ALLOWED
 
 
 # --- moto, as the deploy role: what it evaluates (statements without conditions) -----------------
