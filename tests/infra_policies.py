@@ -32,6 +32,8 @@ MODULES = INFRA_DIR / "modules"
 
 _KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
 _FUNCTION_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-objects-api"
+_NOTIFIER_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-notifier"
+_TOKEN_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{PREFIX}-next-token-secret-Ab12Cd"
 _COLLECTION = f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789"
 _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 
@@ -75,10 +77,10 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
         "aws_sns_topic.chat.arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-chat",
         "var.operator_arns": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN],
         "var.kms_key_arn": _KEY,
-        "aws_cloudwatch_log_group.notifier[0].arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-notifier",
+        "aws_cloudwatch_log_group.notifier[0].arn": _NOTIFIER_LOGS,
     },
     "live": {
-        "aws_secretsmanager_secret.next_token.arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{PREFIX}-next-token-secret-Ab12Cd",
+        "aws_secretsmanager_secret.next_token.arn": _TOKEN_SECRET,
     },
 }
 
