@@ -239,6 +239,29 @@ def test_the_paging_secret_is_not_regenerated_by_a_plan_nor_stored_in_state(depl
     assert value not in (live.root / "terraform.tfstate").read_text(encoding="utf-8")
 
 
+def test_the_function_reads_its_key_from_the_created_secret(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the function's environment exactly as Terraform created it, and the emulator's endpoint
+    from function.config import load_config
+
+    functions = deployment.client("lambda").list_functions()["Functions"]
+    (api,) = [f for f in functions if f["FunctionName"] == "obs-platform-objects-api"]
+    environ = {**api["Environment"]["Variables"], "AWS_REGION": tf.EMULATOR_REGION}
+    for name, value in {
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": deployment.endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # When the function's config loads (its cold start)
+    config = load_config(environ)
+    # Then it signs with the value AWS generated; a secret written once has no previous key
+    created = deployment.client("secretsmanager").get_secret_value(SecretId="obs-platform-next-token-secret")
+    assert config.token_secret == created["SecretString"].encode()
+    assert config.previous_token_secret is None
+
+
 def test_destroy_removes_everything(deployment: Deployment) -> None:
     """Both roots destroyed at once (live refers to bootstrap's buckets by name only); the state
     was refreshed by the second plan just before, so destroy does not refresh it again."""
