@@ -92,8 +92,9 @@ check-generated: setup ## Fail when a committed generated file differs from what
 render: setup ## Re-render every generated file (alarms, Grafana rules, dashboards, index templates)
 	$(PY) -m tools.generated write
 
-check-infra: setup setup-checkov ## terraform fmt -check, checkov, and our own policy checks
+check-infra: setup setup-checkov ## terraform fmt -check, init + validate + plan of both roots (real engine, local emulator), checkov
 	$(PY) -m tools.terraform fmt-check
+	$(PY) -m tools.terraform_engine check
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --directory infra --config-file infra/.checkov.yaml
 
 test-unit: setup ## Unit tests only

@@ -36,12 +36,16 @@ BUCKET = "bench-cold-start"
 REGION = "eu-west-1"
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 TRACE_PARENT = "53995c3f42cd8ad8"
-HANDLERS = {"ours": "function.app", "stock": "stock_app"}
+HANDLERS = {"ours": "function.app", "ours_secret": "function.app", "stock": "stock_app"}
+"""ours_secret: the same handler configured as in AWS, reading its token keys (AWSCURRENT and
+AWSPREVIOUS of a rotated secret) from Secrets Manager at cold start instead of the environment."""
+SECRET_NAME = "bench-next-token-secret"  # noqa: S105 - a name, not a secret
 EVENT_FILE = REPO_ROOT / "tests" / "events" / "apigw_list_objects.json"
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 """What the Lambda Python runtime ships (the handler's package must not need to)."""
 TASK_DISTRIBUTIONS = {
     "ours": ("aws-lambda-powertools", "typing_extensions"),  # function/requirements.txt
+    "ours_secret": ("aws-lambda-powertools", "typing_extensions"),
     "stock": ("aws-lambda-powertools", "typing_extensions", "aws-xray-sdk", "wrapt"),  # powertools[tracer]
 }
 
@@ -155,19 +159,27 @@ def _lambda_layout(root: Path) -> dict[str, Path]:
             _link_distribution(name, task)
         tasks[kind] = task
     for package in ("function", "signals"):
-        (tasks["ours"] / package).symlink_to(REPO_ROOT / package)
+        for ours in ("ours", "ours_secret"):
+            (tasks[ours] / package).symlink_to(REPO_ROOT / package)
     (tasks["stock"] / "stock_app.py").symlink_to(STOCK_DIR / "stock_app.py")
     return {"runtime": runtime, **tasks}
 
 
-def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind: str) -> dict[str, str]:
+def _environment(
+    endpoint: str, daemon_port: int, layout: dict[str, Path], kind: str, secret_arn: str
+) -> dict[str, str]:
     # Imported here: this file also runs as the probe under `python -S`, without the repository.
     from signals import config as env
     from signals.metrics import NAMESPACE
     from signals.services import API_SERVICE
 
     task_root = str(layout[kind])
+    if kind == "ours_secret":
+        keys = {env.ENV_TOKEN_SECRET_ARN: secret_arn, "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint}
+    else:
+        keys = {env.ENV_TOKEN_SECRET: "bench-secret-" + "x" * 32}
     return {
+        **keys,
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([task_root, str(layout["runtime"])]),
         "LAMBDA_TASK_ROOT": task_root,
@@ -180,7 +192,6 @@ def _environment(endpoint: str, daemon_port: int, layout: dict[str, Path], kind:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_ENDPOINT_URL_S3": endpoint,
         env.ENV_BUCKET_NAME: BUCKET,
-        env.ENV_TOKEN_SECRET: "bench-secret-" + "x" * 32,
         env.ENV_ALLOWED_CALLERS: "arn:aws:iam::123456789012:user/sre-alice",
         env.ENV_POWERTOOLS_SERVICE_NAME: API_SERVICE,
         env.ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
@@ -220,7 +231,17 @@ def run(rounds: int = ROUNDS, python: str = sys.executable) -> dict[str, Any]:
             s3.put_object(Bucket=BUCKET, Key=f"reports/{index:04d}.json", Body=b"{}")
         event_path = str(Path(workdir.name) / "event.json")
         Path(event_path).write_text(json.dumps(_event()))
-        envs = {kind: _environment(endpoint, daemon.getsockname()[1], layout, kind) for kind in HANDLERS}
+        secrets = boto3.client(
+            "secretsmanager",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - the emulator's fixed credentials
+        )
+        secret_arn = secrets.create_secret(Name=SECRET_NAME, SecretString="bench-old-key-" + "x" * 32)["ARN"]
+        secrets.put_secret_value(SecretId=secret_arn, SecretString="bench-new-key-" + "x" * 32)  # a rotation
+        port_ = daemon.getsockname()[1]
+        envs = {kind: _environment(endpoint, port_, layout, kind, secret_arn) for kind in HANDLERS}
         samples: dict[str, list[dict[str, Any]]] = {kind: [] for kind in HANDLERS}
         traces: dict[str, list[str]] = {}
         for kind in HANDLERS:  # warm bytecode caches; not counted
@@ -252,6 +273,7 @@ def run(rounds: int = ROUNDS, python: str = sys.executable) -> dict[str, Any]:
             "modules_loaded": samples[kind][0]["modules_loaded"],
             "xray_subsegments": traces[kind],
         }
+    result["secret_read_ms"] = round(result["ours_secret"]["total_ms"] - result["ours"]["total_ms"], 1)
     ratio = result["ours"]["total_ms"] / result["stock"]["total_ms"]
     result["ratio"] = round(ratio, 3)
     result["cpu_ratio"] = round(result["ours"]["cpu_ms"] / result["stock"]["cpu_ms"], 3)

@@ -7,11 +7,19 @@ invocation with a message naming it, instead of surfacing later as an S3 or HMAC
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from function.callers import AllowedCallers, CallerSettingError, parse_allowed_callers
 from function.pagination import DEFAULT_LIFETIME
+from function.secrets import (
+    ClientSettings,
+    SecretReadError,
+    SecretSource,
+    TokenKeys,
+    create_secrets_client,
+    read_token_keys,
+)
 from signals import lambda_env
 from signals.config import (
     ENV_ALLOWED_CALLERS,
@@ -24,6 +32,7 @@ from signals.config import (
     ENV_S3_READ_TIMEOUT,
     ENV_TOKEN_LIFETIME,
     ENV_TOKEN_SECRET,
+    ENV_TOKEN_SECRET_ARN,
 )
 from signals.lambda_env import ConfigError
 
@@ -56,6 +65,12 @@ MAX_TOKEN_LIFETIME = 7 * 24 * 3600
 # S3 bucket naming rules (general purpose buckets): 3-63 chars, lowercase letters, digits, dots, hyphens.
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d$")
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$"
+)
+
+SecretsClientFactory = Callable[[ClientSettings], SecretSource]
+"""Creates the Secrets Manager client (tests pass a stub; the default is botocore's)."""
 
 
 @dataclass(frozen=True)
@@ -80,20 +95,34 @@ class Config:
         )
 
 
-def load_config(environ: Mapping[str, str]) -> Config:
-    """Build the config from an environment mapping (``os.environ`` in the handler)."""
+def load_config(
+    environ: Mapping[str, str], *, secrets_client: SecretsClientFactory = create_secrets_client
+) -> Config:
+    """Build the config from an environment mapping (``os.environ`` in the handler).
+
+    The token keys come from ``NEXT_TOKEN_SECRET`` (and ``NEXT_TOKEN_PREVIOUS_SECRET``) when set
+    (the local stack, tests), otherwise from the Secrets Manager secret ``NEXT_TOKEN_SECRET_ARN``
+    (AWS): one client, created only then.
+    """
+    region = _region(environ)
+    connect_timeout = _seconds(environ, ENV_S3_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT)
+    read_timeout = _seconds(environ, ENV_S3_READ_TIMEOUT, DEFAULT_READ_TIMEOUT, MAX_READ_TIMEOUT)
+    max_attempts = _attempts(environ)
+    bucket_name = _bucket_name(environ)
+    allowed_callers = _allowed_callers(environ)
+    token_lifetime = _token_lifetime(environ)
+    settings = ClientSettings(region, connect_timeout, read_timeout, max_attempts)
+    token_secret, previous_secret = _token_keys(environ, settings, secrets_client)
     return Config(
-        bucket_name=_bucket_name(environ),
-        token_secret=_secret(environ),
-        region=_region(environ),
-        s3_connect_timeout=_seconds(
-            environ, ENV_S3_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT
-        ),
-        s3_read_timeout=_seconds(environ, ENV_S3_READ_TIMEOUT, DEFAULT_READ_TIMEOUT, MAX_READ_TIMEOUT),
-        s3_max_attempts=_attempts(environ),
-        allowed_callers=_allowed_callers(environ),
-        token_lifetime=_token_lifetime(environ),
-        previous_token_secret=_previous_secret(environ),
+        bucket_name=bucket_name,
+        token_secret=token_secret,
+        region=region,
+        s3_connect_timeout=connect_timeout,
+        s3_read_timeout=read_timeout,
+        s3_max_attempts=max_attempts,
+        allowed_callers=allowed_callers,
+        token_lifetime=token_lifetime,
+        previous_token_secret=previous_secret,
     )
 
 
@@ -108,10 +137,27 @@ def _bucket_name(environ: Mapping[str, str]) -> str:
     return value
 
 
-def _secret(environ: Mapping[str, str]) -> bytes:
-    value = _required(environ, ENV_TOKEN_SECRET)
+def _token_keys(
+    environ: Mapping[str, str], settings: ClientSettings, secrets_client: SecretsClientFactory
+) -> tuple[bytes, bytes | None]:
+    if environ.get(ENV_TOKEN_SECRET, "").strip():
+        return _key(environ[ENV_TOKEN_SECRET].strip(), ENV_TOKEN_SECRET), _previous_secret(environ)
+    arn = environ.get(ENV_TOKEN_SECRET_ARN, "").strip()
+    if not arn:
+        raise ConfigError(ENV_TOKEN_SECRET_ARN, f"is not set (nor {ENV_TOKEN_SECRET})")
+    if not _SECRET_ARN.match(arn):
+        raise ConfigError(ENV_TOKEN_SECRET_ARN, f"is not a Secrets Manager secret ARN: {arn!r}")
+    try:
+        keys: TokenKeys = read_token_keys(secrets_client(settings), arn)
+    except SecretReadError as exc:
+        raise ConfigError(ENV_TOKEN_SECRET_ARN, str(exc)) from exc
+    previous = None if keys.previous is None else _key(keys.previous, f"{ENV_TOKEN_SECRET_ARN} (AWSPREVIOUS)")
+    return _key(keys.current, f"{ENV_TOKEN_SECRET_ARN} (AWSCURRENT)"), previous
+
+
+def _key(value: str, setting: str) -> bytes:
     if len(value) < MIN_SECRET_LENGTH:
-        raise ConfigError(ENV_TOKEN_SECRET, f"must be at least {MIN_SECRET_LENGTH} characters long")
+        raise ConfigError(setting, f"must be at least {MIN_SECRET_LENGTH} characters long")
     return value.encode("utf-8")
 
 
@@ -148,8 +194,4 @@ def _token_lifetime(environ: Mapping[str, str]) -> int:
 def _previous_secret(environ: Mapping[str, str]) -> bytes | None:
     # During a rotation, tokens signed with the previous secret stay valid for their lifetime.
     value = environ.get(ENV_PREVIOUS_TOKEN_SECRET, "").strip()
-    if not value:
-        return None
-    if len(value) < MIN_SECRET_LENGTH:
-        raise ConfigError(ENV_PREVIOUS_TOKEN_SECRET, f"must be at least {MIN_SECRET_LENGTH} characters long")
-    return value.encode("utf-8")
+    return _key(value, ENV_PREVIOUS_TOKEN_SECRET) if value else None

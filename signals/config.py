@@ -33,6 +33,8 @@ __all__ = [
 # function/
 ENV_BUCKET_NAME: Final = "BUCKET_NAME"
 ENV_TOKEN_SECRET: Final = "NEXT_TOKEN_SECRET"  # noqa: S105 - a variable name, not a secret
+# The Secrets Manager secret holding that key in AWS (infra/live); read once per cold start.
+ENV_TOKEN_SECRET_ARN: Final = "NEXT_TOKEN_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 ENV_S3_CONNECT_TIMEOUT: Final = "S3_CONNECT_TIMEOUT"
 ENV_S3_READ_TIMEOUT: Final = "S3_READ_TIMEOUT"
 ENV_S3_MAX_ATTEMPTS: Final = "S3_MAX_ATTEMPTS"

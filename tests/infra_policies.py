@@ -27,6 +27,7 @@ BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{PREFIX}-workload-boundary"
 DEPLOY_PARTS = ("iam", "platform", "services")
 """The deploy role's managed policies, ``<prefix>-github-deploy-<part>`` (deploy_policy.tf)."""
 BOOTSTRAP = INFRA_DIR / "bootstrap"
+LIVE = INFRA_DIR / "live"
 MODULES = INFRA_DIR / "modules"
 
 _KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444444444444"
@@ -34,6 +35,7 @@ _FUNCTION_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX
 CHAT_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-chat"
 NOTIFIER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-notifier-role"
 NOTIFIER_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-notifier"
+_TOKEN_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{PREFIX}-next-token-secret-Ab12Cd"
 _COLLECTION = f"arn:aws:aoss:{REGION}:{ACCOUNT}:collection/abcdefghij0123456789"
 _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 
@@ -41,7 +43,7 @@ _REFERENCE = re.compile(r"\$\{([^{}]+)\}")
 BASE_VALUES: dict[str, str | list[str]] = {
     "data.aws_caller_identity.current.account_id": ACCOUNT,
     "data.aws_partition.current.partition": "aws",
-    "data.aws_region.current.region": REGION,
+    "data.aws_region.current.name": REGION,
     "var.name_prefix": PREFIX,
     "var.github_repository": "example-org/obs-platform",
     "var.deploy_environment": "production",
@@ -64,7 +66,7 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
         "var.collection_arn": _COLLECTION,
         "var.alarm_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alarms",
         "var.alarm_topic_kms_key_arn": _KEY,
-        "data.aws_region.current.region": REGION,
+        "data.aws_region.current.name": REGION,
     },
     "log_pipeline": {
         "aws_opensearchserverless_collection.this.arn": _COLLECTION,
@@ -79,6 +81,9 @@ MODULE_VALUES: dict[str, dict[str, str | list[str]]] = {
         "var.kms_key_arn": _KEY,
         "var.operator_arns": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN],
         "local.chat_publishers": [DEPLOY_ROLE_ARN, ADMIN_ROLE_ARN, NOTIFIER_ROLE_ARN],
+    },
+    "live": {
+        "aws_secretsmanager_secret.next_token.arn": _TOKEN_SECRET,
     },
 }
 
@@ -101,6 +106,7 @@ IDENTITY_DOCUMENTS = [
     (MODULES / "log_pipeline", "shipper"),
     (MODULES / "notifications", "chatbot_read_only"),
     (MODULES / "notifications", "notifier"),
+    (LIVE, "function_secret"),
 ]
 
 

@@ -19,6 +19,7 @@ GENERATORS: tuple[str, ...] = (
     "tools.signal_files",
     "tools.architecture",
     "tools.terraform",
+    "tools.terraform_docs",
     "tools.s3_model",
     "log_pipeline.templates",
     "alerts.render",

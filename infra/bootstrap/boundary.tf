@@ -10,6 +10,8 @@
 locals {
   boundary_name = "${var.name_prefix}-workload-boundary"
   boundary_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${local.boundary_name}"
+  # infra/live's paging-token secret (the only secret the platform has)
+  token_secret_arn = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name_prefix}-next-token-secret-??????"
   platform_logs = [
     "${local.logs_arn}:/aws/lambda/${local.prefix_glob}",
     "${local.logs_arn}:/aws/lambda/${local.prefix_glob}:*",
@@ -68,6 +70,15 @@ data "aws_iam_policy_document" "workload_boundary" {
     effect    = "Allow"
     actions   = ["sns:Publish"]
     resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.prefix_glob}"]
+  }
+
+  # The function reads the paging-token key (infra/live: <prefix>-next-token-secret) at cold start.
+  # The six characters after the name are the suffix Secrets Manager appends to every secret ARN.
+  statement {
+    sid       = "ReadTokenSecret"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.token_secret_arn]
   }
 
   # Keys are named by their alias; an alias on a key needs kms:CreateAlias on that key, which

@@ -15,7 +15,7 @@
 data "aws_region" "current" {}
 
 locals {
-  region       = data.aws_region.current.region
+  region       = data.aws_region.current.name
   prefix_glob  = "${var.name_prefix}-*"
   lambda_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix_glob}"
   event_rules  = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.prefix_glob}"
@@ -37,6 +37,7 @@ locals {
     "grafana:TagResource",
     "guardduty:TagResource",
     "kms:TagResource",
+    "secretsmanager:TagResource",
   ]
   untagging_actions = [
     "aoss:UntagResource",
@@ -45,6 +46,7 @@ locals {
     "grafana:UntagResource",
     "guardduty:UntagResource",
     "kms:UntagResource",
+    "secretsmanager:UntagResource",
   ]
   # What must never reach a resource tagged for another project (the tagging actions included).
   tag_guarded_actions = [
@@ -73,6 +75,11 @@ locals {
     "kms:GenerateDataKey*",
     "kms:TagResource",
     "kms:UntagResource",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:UpdateSecret",
   ]
 }
 
@@ -308,6 +315,32 @@ data "aws_iam_policy_document" "deploy_platform" {
     effect    = "Allow"
     actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${local.prefix_glob}"]
+  }
+
+  # infra/live's paging-token secret, by its name. GetSecretValue: the provider reads the version back after writing it (the deploy role can
+  # replace the function's code anyway, so reading its key adds nothing).
+  statement {
+    sid    = "ManageTokenSecret"
+    effect = "Allow"
+    actions = [
+      "secretsmanager:CreateSecret",
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetResourcePolicy",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:TagResource",
+      "secretsmanager:UntagResource",
+      "secretsmanager:UpdateSecret",
+    ]
+    resources = [local.token_secret_arn] # boundary.tf
+  }
+
+  statement {
+    sid       = "GenerateTokenSecret"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"] # no resource (ephemeral aws_secretsmanager_random_password)
   }
 
   statement {

@@ -63,24 +63,41 @@ module "data_bucket" {
   allowed_principal_arns = concat(local.operators, [local.function_role_arn])
 }
 
-# Two slots for the next_token HMAC key: the active one signs, the other still verifies (the
-# function's NEXT_TOKEN_PREVIOUS_SECRET). To rotate: bump the inactive slot's generation and make
-# it active in one apply; wait at least a token lifetime before the next rotation.
-resource "random_password" "next_token_secret" {
-  for_each = toset(["a", "b"])
-
-  length  = 48
-  special = false
-  keepers = { generation = var.next_token_secret_rotation[each.key] }
+# The key that signs paging tokens. AWS generates it (an ephemeral resource: opened at plan and
+# apply, never stored) and it reaches Secrets Manager through a write-only attribute, so the value
+# is in neither the plan, the state nor the function's environment. It is written only when
+# next_token_secret_version changes: bump that variable to rotate it (Secrets Manager moves the
+# AWSCURRENT label to the new value and AWSPREVIOUS to the old one). The function gets the
+# secret's ARN and reads both labels once per cold start (function/secrets.py); its role already
+# holds kms:Decrypt on the telemetry key (module function), which Secrets Manager uses for it.
+ephemeral "aws_secretsmanager_random_password" "next_token_secret" {
+  password_length     = 48
+  exclude_punctuation = true
 }
 
-moved {
-  from = random_password.next_token_secret
-  to   = random_password.next_token_secret["a"]
+resource "aws_secretsmanager_secret" "next_token" {
+  name                    = "${local.prefix}-next-token-secret"
+  description             = "HMAC key of the paging tokens of ${local.function_name}"
+  kms_key_id              = module.telemetry_key.key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret_version" "next_token" {
+  secret_id                = aws_secretsmanager_secret.next_token.id
+  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.next_token_secret.random_password
+  secret_string_wo_version = var.next_token_secret_version
+}
+
+data "aws_iam_policy_document" "function_secret" {
+  statement {
+    sid       = "ReadNextTokenSecret"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.next_token.arn]
+  }
 }
 
 locals {
-  token_secret_slots = { a = "b", b = "a" } # the other slot of each
   # Who the function admits; the deploy role too, for its post-deploy smoke test (one key).
   api_allowed_callers = join(",", distinct(concat([var.deploy_role_arn], var.api_allowed_callers)))
 }
@@ -94,6 +111,8 @@ module "function" {
   kms_key_arn          = module.telemetry_key.key_arn
   reserved_concurrency = var.function_reserved_concurrency
   log_retention_days   = var.log_retention_days
+  attach_extra_policy  = true
+  extra_policy_json    = data.aws_iam_policy_document.function_secret.json
 
   permissions_boundary_arn = local.permissions_boundary_arn
 
@@ -105,8 +124,7 @@ module "function" {
 
   environment = {
     (local.signals.env.bucket_name)                  = module.data_bucket.bucket_name
-    (local.signals.env.token_secret)                 = random_password.next_token_secret[var.next_token_secret_rotation.active].result
-    (local.signals.env.previous_token_secret)        = random_password.next_token_secret[local.token_secret_slots[var.next_token_secret_rotation.active]].result
+    (local.signals.env.token_secret_arn)             = aws_secretsmanager_secret.next_token.arn
     (local.signals.env.token_lifetime)               = tostring(var.next_token_lifetime_seconds)
     (local.signals.env.allowed_callers)              = local.api_allowed_callers
     (local.signals.env.powertools_service_name)      = local.signals.api_service

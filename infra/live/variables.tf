@@ -9,34 +9,19 @@ variable "region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every resource name; null uses signals.services.PROJECT (the local stack's names match then)."
+  description = "Prefix of every resource name; null uses signals.services.PROJECT (the local stack's names match then). 2-21 characters of lowercase letters, digits and hyphens (validated by module log_pipeline)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.name_prefix == null ? true : can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
-    error_message = "name_prefix must be 2-21 characters of lowercase letters, digits and hyphens."
-  }
 }
 
 variable "deploy_role_arn" {
   description = "The GitHub OIDC deploy role from infra/bootstrap (output deploy_role_arn)."
   type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.deploy_role_arn))
-    error_message = "deploy_role_arn must be an IAM role ARN."
-  }
 }
 
 variable "admin_role_arn" {
   description = "The administrators' role: with the deploy role and the function, the only principal the data bucket and its key admit."
   type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.admin_role_arn))
-    error_message = "admin_role_arn must be an IAM role ARN."
-  }
 }
 
 variable "artifacts_bucket" {
@@ -59,11 +44,6 @@ variable "packages" {
     notifier_key     = optional(string)
     notifier_version = optional(string)
   })
-
-  validation {
-    condition     = endswith(var.packages.function_key, ".zip") && endswith(var.packages.shipper_key, ".zip") && endswith(coalesce(var.packages.notifier_key, "notifier.zip"), ".zip")
-    error_message = "packages keys must name .zip objects."
-  }
 }
 
 variable "function_handler" {
@@ -181,11 +161,6 @@ variable "grafana_viewer_group_ids" {
 variable "runbook_base_url" {
   description = "Base URL the catalog's runbook paths (e.g. alerts/RUNBOOK.md#slo) are appended to: the repository's blob URL, such as https://github.com/OWNER/REPO/blob/main."
   type        = string
-
-  validation {
-    condition     = startswith(var.runbook_base_url, "https://")
-    error_message = "runbook_base_url must be an https URL."
-  }
 }
 
 variable "enable_guardduty" {
@@ -225,21 +200,6 @@ variable "api_allowed_callers" {
   }
 }
 
-variable "next_token_secret_rotation" {
-  description = "Rotation of the API's next_token HMAC key: two slots (a, b) with a generation each; the active slot signs, the other still verifies open tokens. Rotate by bumping the inactive slot's generation and making it active."
-  type = object({
-    active = optional(string, "a")
-    a      = optional(number, 1)
-    b      = optional(number, 1)
-  })
-  default = {}
-
-  validation {
-    condition     = contains(["a", "b"], var.next_token_secret_rotation.active)
-    error_message = "next_token_secret_rotation.active must be \"a\" or \"b\"."
-  }
-}
-
 variable "next_token_lifetime_seconds" {
   description = "How long the API honours a next_token after issuing it (seconds)."
   type        = number
@@ -248,5 +208,27 @@ variable "next_token_lifetime_seconds" {
   validation {
     condition     = var.next_token_lifetime_seconds >= 60 && var.next_token_lifetime_seconds <= 604800 && floor(var.next_token_lifetime_seconds) == var.next_token_lifetime_seconds
     error_message = "next_token_lifetime_seconds must be a whole number from 60 to 604800."
+  }
+}
+
+variable "next_token_secret_version" {
+  description = "Version of the paging-token signing key: change it (e.g. 1 -> 2) to have AWS generate a new key. Secrets Manager then labels the new value AWSCURRENT (new tokens) and the old one AWSPREVIOUS (still accepted for a token lifetime); wait at least next_token_lifetime_seconds between two rotations."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.next_token_secret_version >= 1 && floor(var.next_token_secret_version) == var.next_token_secret_version
+    error_message = "next_token_secret_version must be a whole number >= 1."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret stays recoverable (0 deletes at once, 7-30 otherwise)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
   }
 }

@@ -1,14 +1,10 @@
 terraform {
-  required_version = ">= 1.10, < 2.0"
+  required_version = ">= 1.11, < 2.0"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
+      version = ">= 5.100, < 6.0"
     }
   }
 

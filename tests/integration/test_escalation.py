@@ -67,6 +67,9 @@ NOTIFIER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-notifier"
 NOTIFIER_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-alarm-state-change"
 FOREIGN_FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payments-refunds"
 TO_LAMBDA = {"iam:PassedToService": "lambda.amazonaws.com"}
+SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret"
+TOKEN_SECRET = f"{SECRETS}:{PREFIX}-next-token-secret-Ab12Cd"
+FOREIGN_SECRET = f"{SECRETS}:payments-db-password-Zz98Yx"
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,29 @@ ESCALATIONS: dict[str, Attempt] = {
     "call a write route of our API": Attempt(
         "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/POST/objects"
     ),
+    "read another team's secret": Attempt("secretsmanager:GetSecretValue", FOREIGN_SECRET),
+    "overwrite another team's secret": Attempt("secretsmanager:PutSecretValue", FOREIGN_SECRET),
+    "create another secret under the prefix": Attempt(
+        "secretsmanager:CreateSecret",
+        f"{SECRETS}:{PREFIX}-backdoor-Ab12Cd",
+        {"aws:RequestTag/project": PREFIX},
+    ),
+    "open the token secret to another account (resource policy)": Attempt(
+        "secretsmanager:PutResourcePolicy", TOKEN_SECRET
+    ),
+    "relabel the token secret as another project's": Attempt(
+        "secretsmanager:TagResource",
+        TOKEN_SECRET,
+        {"aws:RequestTag/project": "payments", "aws:TagKeys": ["project"]},
+    ),
+    "strip the project tag from the token secret": Attempt(
+        "secretsmanager:UntagResource",
+        TOKEN_SECRET,
+        {"aws:ResourceTag/project": PREFIX, "aws:TagKeys": ["project"]},
+    ),
+    "overwrite a same-named secret of another project": Attempt(
+        "secretsmanager:PutSecretValue", TOKEN_SECRET, {"aws:ResourceTag/project": "payments"}
+    ),
     "read the data bucket's objects": Attempt(
         "s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"
     ),
@@ -295,6 +321,26 @@ LEGITIMATE: dict[str, Attempt] = {
         "apigateway:PATCH",
         f"arn:aws:apigateway:{REGION}::/apis/{API_ID}",
         {"aws:ResourceTag/project": PREFIX},
+    ),
+    "create the paging-token secret": Attempt(
+        "secretsmanager:CreateSecret",
+        TOKEN_SECRET,
+        {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project", "managed-by"]},
+    ),
+    "tag the paging-token secret": Attempt(
+        "secretsmanager:TagResource",
+        TOKEN_SECRET,
+        {"aws:RequestTag/project": PREFIX, "aws:TagKeys": ["project", "managed-by"]},
+    ),
+    "have AWS generate the paging-token key": Attempt("secretsmanager:GetRandomPassword", "*"),
+    "write a new paging-token key (rotation)": Attempt(
+        "secretsmanager:PutSecretValue", TOKEN_SECRET, {"aws:ResourceTag/project": PREFIX}
+    ),
+    "read the paging-token secret back": Attempt("secretsmanager:DescribeSecret", TOKEN_SECRET),
+    "read the paging-token secret's policy": Attempt("secretsmanager:GetResourcePolicy", TOKEN_SECRET),
+    "read the paging-token version back": Attempt("secretsmanager:GetSecretValue", TOKEN_SECRET),
+    "delete the paging-token secret": Attempt(
+        "secretsmanager:DeleteSecret", TOKEN_SECRET, {"aws:ResourceTag/project": PREFIX}
     ),
     "smoke-test GET /objects on our API": Attempt(
         "execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/GET/objects"
@@ -408,6 +454,8 @@ def taken_over_role() -> Principal:
         ("s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/reports/a.csv"),
         ("s3:ListBucket", "arn:aws:s3:::payments-data"),
         ("kms:Decrypt", FOREIGN_KEY),
+        ("secretsmanager:GetSecretValue", FOREIGN_SECRET),
+        ("secretsmanager:PutSecretValue", TOKEN_SECRET),
         ("lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-objects-api"),
     ],
 )
@@ -426,6 +474,7 @@ def test_the_boundary_leaves_the_workloads_their_work(taken_over_role: Principal
     assert evaluate(taken_over_role, "logs:PutLogEvents", log_stream) is Decision.ALLOWED
     aliases = {"kms:ResourceAliases": [f"alias/{PREFIX}-telemetry"]}
     assert evaluate(taken_over_role, "kms:Decrypt", OUR_KEY, aliases) is Decision.ALLOWED
+    assert evaluate(taken_over_role, "secretsmanager:GetSecretValue", TOKEN_SECRET) is Decision.ALLOWED
 
 
 # --- the notifier at run time: its own policy under the boundary ---------------------------------

@@ -76,7 +76,9 @@ resource "aws_iam_role_policy" "function" {
 }
 
 resource "aws_iam_role_policy" "extra" {
-  count = var.extra_policy_json == null ? 0 : 1
+  # A flag, not `extra_policy_json != null`: the document is usually built from ARNs that exist only
+  # after apply, and a count must be known at plan time.
+  count = var.attach_extra_policy ? 1 : 0
 
   name   = "extra"
   role   = aws_iam_role.this.id

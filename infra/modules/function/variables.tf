@@ -114,10 +114,21 @@ variable "log_format" {
   }
 }
 
+variable "attach_extra_policy" {
+  description = "Attach extra_policy_json to the role. A separate flag because the document is usually built from ARNs known only after apply, and whether to create the policy must be known at plan time."
+  type        = bool
+  default     = false
+}
+
 variable "extra_policy_json" {
-  description = "An additional IAM policy document for the role (the shipper's OpenSearch and dead-letter access); null for none."
+  description = "An additional IAM policy document for the role (the shipper's OpenSearch and dead-letter access, the API function's secret); used when attach_extra_policy is true."
   type        = string
   default     = null
+
+  validation {
+    condition     = !(var.attach_extra_policy && var.extra_policy_json == null)
+    error_message = "extra_policy_json must be set when attach_extra_policy is true."
+  }
 }
 
 variable "tags" {

@@ -98,7 +98,7 @@ data "aws_iam_policy_document" "read" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["sns.${data.aws_region.current.region}.amazonaws.com"]
+      values   = ["sns.${data.aws_region.current.name}.amazonaws.com"]
     }
   }
 

@@ -8,7 +8,7 @@ data "aws_partition" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
   # Manage but not use: no kms:Create* (it includes CreateGrant, a self-granted use) and no

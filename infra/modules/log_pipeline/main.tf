@@ -8,7 +8,7 @@ data "aws_partition" "current" {}
 
 locals {
   account_id      = data.aws_caller_identity.current.account_id
-  region          = data.aws_region.current.region
+  region          = data.aws_region.current.name
   collection_name = "${var.name_prefix}-logs"
   index_resource  = "index/${local.collection_name}/${var.index_prefix}-*"
   filter_names    = { for key, _ in var.sources : key => "${var.name_prefix}-${key}-to-opensearch" }
@@ -174,6 +174,7 @@ module "shipper" {
   memory_size          = 512
   reserved_concurrency = var.reserved_concurrency
   log_retention_days   = var.log_retention_days
+  attach_extra_policy  = true
   extra_policy_json    = data.aws_iam_policy_document.shipper.json
   tags                 = var.tags
 

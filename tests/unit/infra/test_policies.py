@@ -48,6 +48,8 @@ STAR_RESOURCE_ACTIONS = frozenset(
         "aoss:ListCollections",
         # deploy role (infra/bootstrap): account-wide settings and reads without resource types
         "kms:ListAliases",
+        # ephemeral aws_secretsmanager_random_password: an API without a resource (returns bytes)
+        "secretsmanager:GetRandomPassword",
         "logs:CreateLogDelivery",
         "logs:DeleteLogDelivery",
         "logs:DescribeResourcePolicies",

@@ -1,0 +1,326 @@
+"""Small additions to moto (5.2) for APIs the Terraform of infra/ calls and moto lacks or gets wrong.
+
+Each follows the public AWS API reference (request parameters and response members by name) and
+stays within moto's own models, so everything else moto does with the resource (describe, delete,
+tag) keeps working. Installed into the moto of this process by :func:`install`; they change only
+behaviour moto did not have, so other users of the same in-process emulator are unaffected.
+
+* CloudWatch ``PutCompositeAlarm`` (moto 5.2: not implemented). moto's alarm model already holds
+  composite alarms (an alarm with a rule, returned under ``CompositeAlarms`` by ``DescribeAlarms``);
+  this adds the action and the ``ActionsSuppressor*`` members.
+* GuardDuty ``UpdateDetector`` with ``Features``: AWS updates the named features and keeps the
+  others; moto replaced the whole list, so two ``aws_guardduty_detector_feature`` resources
+  overwrote each other.
+* KMS ``EnableKeyRotation`` with ``RotationPeriodInDays`` (90-2560, default 365) and
+  ``GetKeyRotationStatus`` returning it: moto dropped the period.
+* Lambda ``LoggingConfig`` (``CreateFunction``, ``UpdateFunctionConfiguration``, returned by
+  ``GetFunction``): moto dropped it. AWS returns ``LogFormat`` (default ``Text``) and ``LogGroup``
+  (default ``/aws/lambda/<name>``) always, and the log levels with the JSON format.
+* OpenSearch Serverless data access policies (``Create/Get/Update/Delete/ListAccessPolicies``),
+  lifecycle policies (``Create/Update/Delete/BatchGetLifecyclePolicy``) and
+  ``DeleteSecurityPolicy``: not implemented in moto 5.2. They are stored documents here (no
+  enforcement of who may read which index: the local OpenSearch node has no AOSS authorization).
+
+What remains out of reach is listed in ``EMULATOR_GAPS`` of local_platform.terraform.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = [
+    "DEFAULT_ROTATION_PERIOD_DAYS",
+    "install",
+]
+
+
+_installed = False
+
+DEFAULT_ROTATION_PERIOD_DAYS = 365
+
+
+def install() -> None:
+    """Add the extensions to moto's classes (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _composite_alarms()
+    _guardduty_features()
+    _kms_rotation_period()
+    _opensearch_serverless_policies()
+    _lambda_logging_config()
+    _installed = True
+
+
+def _composite_alarms() -> None:
+    from moto.cloudwatch.models import Alarm
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import EmptyResult
+
+    def put_composite_alarm(self: Any) -> Any:
+        name = self._get_param("AlarmName")
+        self.cloudwatch_backend.put_metric_alarm(
+            name=name,
+            namespace=None,
+            metric_name=None,
+            metric_data_queries=None,
+            comparison_operator=None,
+            evaluation_periods=None,
+            datapoints_to_alarm=None,
+            period=None,
+            threshold=None,
+            statistic=None,
+            extended_statistic=None,
+            description=self._get_param("AlarmDescription"),
+            dimensions=[],
+            alarm_actions=self._get_param("AlarmActions", []),
+            ok_actions=self._get_param("OKActions", []),
+            insufficient_data_actions=self._get_param("InsufficientDataActions", []),
+            unit=None,
+            actions_enabled=self._get_bool_param("ActionsEnabled"),
+            treat_missing_data=None,
+            evaluate_low_sample_count_percentile=None,
+            threshold_metric_id=None,
+            rule=self._get_param("AlarmRule"),
+            tags=self._get_param("Tags", []),
+        )
+        alarm = self.cloudwatch_backend.alarms[name]
+        suppressor = self._get_param("ActionsSuppressor")
+        alarm.actions_suppressor = suppressor
+        # AWS defaults both periods to 60 seconds when a suppressor is set.
+        alarm.actions_suppressor_wait_period = (
+            self._get_int_param("ActionsSuppressorWaitPeriod", 60) if suppressor else None
+        )
+        alarm.actions_suppressor_extension_period = (
+            self._get_int_param("ActionsSuppressorExtensionPeriod", 60) if suppressor else None
+        )
+        return EmptyResult()
+
+    for attribute in (
+        "actions_suppressor",
+        "actions_suppressor_wait_period",
+        "actions_suppressor_extension_period",
+    ):
+        if not hasattr(Alarm, attribute):
+            setattr(Alarm, attribute, None)
+    CloudWatchResponse.put_composite_alarm = put_composite_alarm  # type: ignore[attr-defined]
+
+
+def _guardduty_features() -> None:
+    from moto.guardduty.models import Detector
+
+    original_update = Detector.update
+
+    def update(
+        self: Any,
+        enable: bool,
+        finding_publishing_frequency: str,
+        data_sources: Any,
+        features: list[dict[str, Any]] | None,
+    ) -> None:
+        merged = None
+        if features is not None:
+            by_name = {feature.get("name"): dict(feature) for feature in self.features}
+            for feature in features:
+                by_name[feature.get("name")] = {**by_name.get(feature.get("name"), {}), **feature}
+            merged = list(by_name.values())
+        # moto's own update keeps the features when given None, despite its annotation.
+        original_update(self, enable, finding_publishing_frequency, data_sources, merged)  # type: ignore[arg-type]
+
+    Detector.update = update  # type: ignore[method-assign]
+
+
+def _kms_rotation_period() -> None:
+    from moto.kms.models import Key
+    from moto.kms.responses import KmsResponse
+
+    def enable_key_rotation(self: Any) -> str:
+        key_id = self._get_param("KeyId")
+        self._validate_cmk_id(key_id)
+        period = self._get_param("RotationPeriodInDays") or DEFAULT_ROTATION_PERIOD_DAYS
+        self.kms_backend.enable_key_rotation(key_id)
+        self.kms_backend.keys[self.kms_backend.get_key_id(key_id)].rotation_period_in_days = period
+        return json.dumps(None)
+
+    def get_key_rotation_status(self: Any) -> str:
+        key_id = self._get_param("KeyId")
+        self._validate_cmk_id(key_id)
+        key = self.kms_backend.keys[self.kms_backend.get_key_id(key_id)]
+        body: dict[str, Any] = {"KeyId": key.arn, "KeyRotationEnabled": bool(key.key_rotation_status)}
+        if key.key_rotation_status:
+            body["RotationPeriodInDays"] = key.rotation_period_in_days or DEFAULT_ROTATION_PERIOD_DAYS
+        return json.dumps(body)
+
+    if not hasattr(Key, "rotation_period_in_days"):
+        Key.rotation_period_in_days = None  # type: ignore[attr-defined]
+    KmsResponse.enable_key_rotation = enable_key_rotation  # type: ignore[method-assign]
+    KmsResponse.get_key_rotation_status = get_key_rotation_status  # type: ignore[method-assign]
+
+
+def _opensearch_serverless_policies() -> None:
+    from moto.core.utils import unix_time
+    from moto.moto_api._internal import mock_random
+    from moto.opensearchserverless.exceptions import ConflictException, ResourceNotFoundException
+    from moto.opensearchserverless.responses import OpenSearchServiceServerlessResponse as Response
+
+    def store(response: Any, kind: str) -> dict[tuple[str, str], dict[str, Any]]:
+        backend = response.opensearchserverless_backend
+        stores: dict[str, dict[tuple[str, str], dict[str, Any]]] = backend.__dict__.setdefault(
+            "_obs_policy_stores", {"access": {}, "lifecycle": {}}
+        )
+        return stores[kind]
+
+    def now_ms() -> int:
+        return int(unix_time() * 1000)
+
+    def create(response: Any, kind: str) -> dict[str, Any]:
+        params = json.loads(response.body)
+        key = (params["type"], params["name"])
+        policies = store(response, kind)
+        if key in policies:
+            raise ConflictException(
+                f"Policy with name {params['name']} and type {params['type']} already exists"
+            )
+        created = now_ms()
+        policies[key] = {
+            "createdDate": created,
+            "lastModifiedDate": created,
+            "name": params["name"],
+            "type": params["type"],
+            "description": params.get("description") or "",
+            "policy": json.loads(params["policy"]),
+            "policyVersion": mock_random.get_random_string(20),
+        }
+        return policies[key]
+
+    def find(response: Any, kind: str, policy_type: str, name: str) -> dict[str, Any]:
+        found = store(response, kind).get((policy_type, name))
+        if found is None:
+            raise ResourceNotFoundException(f"Policy with name {name} and type {policy_type} is not found")
+        return found
+
+    def update(response: Any, kind: str) -> dict[str, Any]:
+        params = json.loads(response.body)
+        policy = find(response, kind, params["type"], params["name"])
+        if "description" in params:
+            policy["description"] = params["description"] or ""
+        if params.get("policy") is not None:
+            policy["policy"] = json.loads(params["policy"])
+        policy["lastModifiedDate"] = now_ms()
+        policy["policyVersion"] = mock_random.get_random_string(20)
+        return policy
+
+    def delete(response: Any, kind: str) -> str:
+        params = json.loads(response.body)
+        find(response, kind, params["type"], params["name"])
+        del store(response, kind)[(params["type"], params["name"])]
+        return "{}"
+
+    def create_access_policy(self: Any) -> str:
+        return json.dumps({"accessPolicyDetail": create(self, "access")})
+
+    def get_access_policy(self: Any) -> str:
+        params = json.loads(self.body)
+        return json.dumps({"accessPolicyDetail": find(self, "access", params["type"], params["name"])})
+
+    def update_access_policy(self: Any) -> str:
+        return json.dumps({"accessPolicyDetail": update(self, "access")})
+
+    def delete_access_policy(self: Any) -> str:
+        return delete(self, "access")
+
+    def list_access_policies(self: Any) -> str:
+        params = json.loads(self.body)
+        summaries = [
+            {k: v for k, v in policy.items() if k != "policy"}
+            for (policy_type, _), policy in sorted(store(self, "access").items())
+            if policy_type == params["type"]
+        ]
+        return json.dumps({"accessPolicySummaries": summaries})
+
+    def create_lifecycle_policy(self: Any) -> str:
+        return json.dumps({"lifecyclePolicyDetail": create(self, "lifecycle")})
+
+    def update_lifecycle_policy(self: Any) -> str:
+        return json.dumps({"lifecyclePolicyDetail": update(self, "lifecycle")})
+
+    def delete_lifecycle_policy(self: Any) -> str:
+        return delete(self, "lifecycle")
+
+    def batch_get_lifecycle_policy(self: Any) -> str:
+        params = json.loads(self.body)
+        details, errors = [], []
+        policies = store(self, "lifecycle")
+        for identifier in params.get("identifiers", []):
+            found = policies.get((identifier["type"], identifier["name"]))
+            if found is None:
+                errors.append(
+                    {**identifier, "errorCode": "ResourceNotFound", "errorMessage": "Policy not found"}
+                )
+            else:
+                details.append(found)
+        return json.dumps({"lifecyclePolicyDetails": details, "lifecyclePolicyErrorDetails": errors})
+
+    def delete_security_policy(self: Any) -> str:
+        params = json.loads(self.body)
+        backend = self.opensearchserverless_backend
+        for token, policy in list(backend.security_policies.items()):
+            if policy.name == params["name"] and policy.type == params["type"]:
+                del backend.security_policies[token]
+                return "{}"
+        raise ResourceNotFoundException(
+            f"Policy with name {params['name']} and type {params['type']} is not found"
+        )
+
+    for name, method in {
+        "create_access_policy": create_access_policy,
+        "get_access_policy": get_access_policy,
+        "update_access_policy": update_access_policy,
+        "delete_access_policy": delete_access_policy,
+        "list_access_policies": list_access_policies,
+        "create_lifecycle_policy": create_lifecycle_policy,
+        "update_lifecycle_policy": update_lifecycle_policy,
+        "delete_lifecycle_policy": delete_lifecycle_policy,
+        "batch_get_lifecycle_policy": batch_get_lifecycle_policy,
+        "delete_security_policy": delete_security_policy,
+    }.items():
+        setattr(Response, name, method)
+
+
+def _lambda_logging_config() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    original_init = LambdaFunction.__init__
+    original_get_configuration = LambdaFunction.get_configuration
+    original_update_configuration = LambdaFunction.update_configuration
+
+    def logging_config(function: Any, requested: dict[str, Any] | None) -> dict[str, Any]:
+        config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}
+        config.update({k: v for k, v in (requested or {}).items() if v is not None})
+        if config["LogFormat"] == "JSON":
+            config.setdefault("ApplicationLogLevel", "INFO")
+            config.setdefault("SystemLogLevel", "INFO")
+        return config
+
+    def init(self: Any, account_id: str, spec: dict[str, Any], region: str, version: str | int = 1) -> None:
+        original_init(self, account_id, spec, region, version)
+        self.logging_config = logging_config(self, spec.get("LoggingConfig"))
+
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        configuration: dict[str, Any] = original_get_configuration(self, on_create)
+        configuration["LoggingConfig"] = self.logging_config
+        return configuration
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in config_updates:
+            # Members left out of the update keep their values.
+            self.logging_config = logging_config(
+                self, {**self.logging_config, **config_updates["LoggingConfig"]}
+            )
+        result: dict[str, Any] = original_update_configuration(self, config_updates)
+        return result
+
+    LambdaFunction.__init__ = init  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
