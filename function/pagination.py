@@ -81,6 +81,10 @@ def decode_token(
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError) as exc:
         raise BadRequestError(MSG_TOKEN_INVALID) from exc
+    # One spelling per token: the last character's unused bits must be zero, as we encode them,
+    # so no token has an equally valid twin.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
+        raise BadRequestError(MSG_TOKEN_INVALID)
     if len(raw) <= _HEADER_BYTES + _MAC_BYTES:
         raise BadRequestError(MSG_TOKEN_INVALID)
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import string
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,6 +47,25 @@ def test_every_single_character_change_is_rejected():
         tampered = token[:position] + replacement + token[position + 1 :]
         with pytest.raises(BadRequestError):
             decode_token(SECRET, "logs/", tampered)
+
+
+def test_a_token_has_exactly_one_spelling():
+    # Given tokens whose last base64url character carries unused bits (length % 4 is 2 or 3)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    twins = 0
+    for continuation in ("a", "ab", "abc", "abcd"):
+        token = encode_token(SECRET, "", continuation, issued_at=1_700_000_000)
+        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        for char in alphabet.replace(token[-1], ""):
+            twin = token[:-1] + char
+            if base64.urlsafe_b64decode(twin + "=" * (-len(twin) % 4)) != decoded:
+                continue
+            twins += 1
+            # When the twin (same bytes, other unused bits) is presented, Then it is refused
+            with pytest.raises(BadRequestError, match=MSG_TOKEN_INVALID):
+                decode_token(SECRET, "", twin, now=1_700_000_000)
+        assert decode_token(SECRET, "", token, now=1_700_000_000) == continuation
+    assert twins > 0, "no token with unused bits was generated: the test checked nothing"
 
 
 def test_other_secret_and_oversized_tokens_are_rejected():
