@@ -279,14 +279,37 @@ def evaluate_alarm(
     initial_state: State = INSUFFICIENT,
 ) -> Result:
     """Evaluate at the end of every period in [start, end] and record each state change."""
+    return _walk(
+        alarm,
+        Result(alarm.name, datapoints=dict(datapoints)),
+        start,
+        end,
+        step=alarm.period,
+        values_at=lambda starts: [datapoints.get(s) for s in starts],
+        initial_state=initial_state,
+    )
+
+
+def _walk(
+    alarm: AnyMetricAlarm,
+    result: Result,
+    start: float,
+    end: float,
+    *,
+    step: int,
+    values_at: Callable[[list[int]], list[float | None]],
+    initial_state: State,
+) -> Result:
+    """Evaluate every ``step`` seconds in [start, end] over the window of period start times that
+    ends there, recording each state change in ``result``."""
     period = alarm.period
     span = alarm.evaluation_periods + EXTRA_RANGE_PERIODS
     check = breaches(alarm.comparison, alarm.threshold)
-    result = Result(alarm.name, datapoints=dict(datapoints))
     state = initial_state
-    first = (int(start) // period + 1) * period
-    for t in range(first, int(end) + 1, period):
-        window = [(t - (span - i) * period, datapoints.get(t - (span - i) * period)) for i in range(span)]
+    first = (int(start) // step + 1) * step
+    for t in range(first, int(end) + 1, step):
+        starts = [t - (span - i) * period for i in range(span)]
+        window = list(zip(starts, values_at(starts), strict=True))
         new_state = evaluate_range(
             [v for _, v in window],
             evaluation_periods=alarm.evaluation_periods,
@@ -390,30 +413,15 @@ def evaluate_alarm_window(
     """Evaluate with the alarm's own evaluation window (sliding by default, or wall clock)."""
     if alarm.evaluation_window == "WallClockWindow":
         return evaluate_alarm(alarm, alarm_datapoints(alarm, raw), start, end, initial_state=initial_state)
-    period = alarm.period
-    step = min(period, SLIDING_STEP_SECONDS)
-    span = alarm.evaluation_periods + EXTRA_RANGE_PERIODS
-    check = breaches(alarm.comparison, alarm.threshold)
-    values_at = _sliding_values(alarm, raw)
-    result = Result(alarm.name, datapoints=alarm_datapoints(alarm, raw))
-    state = initial_state
-    first = (int(start) // step + 1) * step
-    for t in range(first, int(end) + 1, step):
-        starts = [t - (span - i) * period for i in range(span)]
-        window = list(zip(starts, values_at(starts), strict=True))
-        new_state = evaluate_range(
-            [v for _, v in window],
-            evaluation_periods=alarm.evaluation_periods,
-            datapoints_to_alarm=alarm.datapoints_to_alarm,
-            treat_missing_data=alarm.treat_missing_data,
-            is_breaching=check,
-            current=state,
-        )
-        if new_state != state:
-            result.transitions.append(Transition(t, new_state, _reason(alarm, window, new_state)))
-            state = new_state
-        result.evaluated_until = t
-    return result
+    return _walk(
+        alarm,
+        Result(alarm.name, datapoints=alarm_datapoints(alarm, raw)),
+        start,
+        end,
+        step=min(alarm.period, SLIDING_STEP_SECONDS),
+        values_at=_sliding_values(alarm, raw),
+        initial_state=initial_state,
+    )
 
 
 # --- Composites --------------------------------------------------------------------------------
