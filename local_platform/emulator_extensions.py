@@ -21,6 +21,11 @@ behaviour moto did not have, so other users of the same in-process emulator are 
   ``DeleteSecurityPolicy``: not implemented in moto 5.2. They are stored documents here (no
   enforcement of who may read which index: the local OpenSearch node has no AOSS authorization).
 
+* CloudWatch Logs subscription delivery to a Lambda destination: moto runs the destination in
+  Docker on every ``PutLogEvents`` (no Docker here: an error and a connection attempt per call). The
+  extension leaves the events stored and delivers nothing; the local platform's shipper reads the
+  subscribed groups itself (local_platform/demo/logs.py). Firehose destinations are unchanged.
+
 What remains out of reach is listed in ``EMULATOR_GAPS`` of local_platform.terraform.
 """
 
@@ -50,6 +55,7 @@ def install() -> None:
     _kms_rotation_period()
     _opensearch_serverless_policies()
     _lambda_logging_config()
+    _no_docker_subscription_delivery()
     _installed = True
 
 
@@ -324,3 +330,18 @@ def _lambda_logging_config() -> None:
     LambdaFunction.__init__ = init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+
+
+def _no_docker_subscription_delivery() -> None:
+    from moto.logs.models import LogStream
+
+    original = LogStream._send_log_events
+
+    def send_log_events(
+        self: Any, service: str, destination_arn: str, filter_name: str, log_events: list[dict[str, Any]]
+    ) -> None:
+        if service == "lambda":
+            return  # moto would start the destination in Docker; see the module docstring
+        original(self, service, destination_arn, filter_name, log_events)
+
+    LogStream._send_log_events = send_log_events  # type: ignore[method-assign]

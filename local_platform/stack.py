@@ -1,14 +1,20 @@
-"""The local platform on one machine: emulator, S3 fault proxy, the function, the SigV4 gateway."""
+"""The local platform on one machine: emulator, S3 fault proxy, the function, the SigV4 gateway.
+
+The emulator starts empty and ``terraform apply`` of ``infra/live`` fills it (local_platform.deployment);
+the function runs with the configuration Terraform gave it (handler, environment, memory, timeout,
+role), read back from the emulator, plus only what locality needs: its role's STS credentials, the
+endpoints of the emulator and the S3 fault proxy, and the X-Ray daemon's address.
+"""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from local_platform.emulator import SAMPLE_OBJECT_COUNT, Emulator, start_emulator
+from local_platform.deployment import Deployment, DeploymentError, Platform, deploy
+from local_platform.emulator import SAMPLE_OBJECT_COUNT, Emulator, put_sample_objects, start_emulator
 from local_platform.faults import FaultProxy
 from local_platform.gateway import Credentials, LocalGateway
 from local_platform.lambda_runtime import LocalFunction
@@ -16,21 +22,19 @@ from local_platform.names import LocalNames
 from local_platform.xray import XRayDaemon
 from obsctl.local_target import local_caller_keys, local_region, local_session_token
 from signals import config as env
-from signals.metrics import NAMESPACE
-from signals.services import API_SERVICE
 
 __all__ = [
-    "FUNCTION_HANDLER",
     "LOCAL_ROLE_PATTERN",
     "LocalStack",
+    "allowed_callers",
     "caller_credentials",
+    "names_drift",
     "running_stack",
     "start_stack",
 ]
 
 LOCAL_ROLE_PATTERN = "local-*"
 """Roles whose sessions the local function admits besides the local caller (see ALLOWED_CALLERS)."""
-FUNCTION_HANDLER = "function.app:handler"
 
 
 def caller_credentials() -> Credentials:
@@ -48,6 +52,11 @@ class LocalStack:
     function: LocalFunction
     gateway: LocalGateway
     xray: XRayDaemon
+    deployment: Deployment
+
+    @property
+    def platform(self) -> Platform:
+        return self.deployment.platform
 
     @property
     def url(self) -> str:
@@ -68,45 +77,78 @@ class LocalStack:
         self.emulator.stop()
 
 
+def allowed_callers(account_id: str) -> list[str]:
+    """Who the local function admits (live's ``api_allowed_callers``): the gateway's own caller and
+    sessions of local roles (role/local-*), so temporary callers added to the gateway are admitted too."""
+    return [caller_credentials().principal_arn, f"arn:aws:iam::{account_id}:role/{LOCAL_ROLE_PATTERN}"]
+
+
+def names_drift(platform: Platform, names: LocalNames) -> list[str]:
+    """Where what Terraform created differs from the names the local code uses (empty: none)."""
+    expected = {
+        "function": (platform.function.name, names.function_name),
+        "function log group": (platform.function.log_group, names.function_log_group),
+        "shipper": (platform.shipper.name, names.shipper_function_name),
+        "shipper log group": (platform.shipper.log_group, names.shipper_log_group),
+        "notifier": (platform.notifier.name, names.notifier_function_name),
+        "access log group": (platform.access_log_group, names.access_log_group),
+        "data bucket": (platform.data_bucket, names.data_bucket),
+        "dead-letter bucket": (platform.dead_letter_bucket, names.dead_letter_bucket),
+    }
+    drift = [
+        f"{what}: Terraform created {created!r}, the local code uses {used!r}"
+        for what, (created, used) in expected.items()
+        if created != used
+    ]
+    for topic in (names.alarm_topic_arn, names.chat_topic_arn):
+        if topic not in platform.topics:
+            drift.append(f"topic {topic} was not created (Terraform created {sorted(platform.topics)})")
+    return drift
+
+
 def start_stack(
     port: int = 0,
     *,
-    names: LocalNames | None = None,
     clock: Callable[[], datetime] | None = None,
     objects: int = SAMPLE_OBJECT_COUNT,
     publish_metrics: bool = True,
     region: str | None = None,
+    deployment: Deployment | None = None,
+    emulator: Emulator | None = None,
+    say: Callable[[str], None] = print,
 ) -> LocalStack:
-    """Start everything; ``region`` (else the environment's, see ``local_region``) unless ``names`` say."""
-    emulator = start_emulator(names or LocalNames(region=local_region(region)), objects=objects)
+    """Start the emulator, apply ``infra/live`` into it, and run the function as Terraform configured it.
+
+    ``region`` (else the environment's, see ``local_region``). A test session passes the ``emulator``
+    and the ``deployment`` it made once.
+    """
+    owned = emulator is None
+    emulator = emulator or start_emulator(LocalNames(region=local_region(region)))
     try:
+        if deployment is None:
+            deployment = deploy(
+                emulator.endpoint,
+                region=emulator.names.region,
+                allowed_callers=allowed_callers(emulator.names.account_id),
+                say=say,
+            )
+        platform = deployment.platform
+        emulator.names = LocalNames(
+            region=platform.region,
+            account_id=platform.account_id,
+            stage=platform.stage,
+            api_id=platform.api_id,
+        )
+        drift = names_drift(platform, emulator.names)
+        if drift:
+            raise DeploymentError(
+                "what Terraform created differs from the local code:\n  " + "\n  ".join(drift)
+            )
+        if objects:
+            put_sample_objects(emulator, platform.data_bucket, objects)
         proxy = FaultProxy(emulator.endpoint).start()
         xray = XRayDaemon().start()
-        names = emulator.names
-        function = LocalFunction(
-            handler_path=FUNCTION_HANDLER,
-            function_name=names.function_name,
-            log_group=names.function_log_group,
-            region=names.region,
-            account_id=names.account_id,
-            environment={
-                env.ENV_BUCKET_NAME: names.data_bucket,
-                env.ENV_TOKEN_SECRET: secrets.token_urlsafe(32),
-                # The function admits the gateway's own caller and sessions of local roles
-                # (role/local-*), so temporary callers added to the gateway are admitted too.
-                env.ENV_ALLOWED_CALLERS: (
-                    f"{caller_credentials().principal_arn},"
-                    f"arn:aws:iam::{names.account_id}:role/{LOCAL_ROLE_PATTERN}"
-                ),
-                env.ENV_POWERTOOLS_SERVICE_NAME: API_SERVICE,
-                env.ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
-                # The function's own (emulated) role credentials and S3 endpoint; botocore reads these.
-                "AWS_ACCESS_KEY_ID": emulator.access_key,
-                "AWS_SECRET_ACCESS_KEY": emulator.secret_key,
-                "AWS_ENDPOINT_URL_S3": proxy.url,
-                env.ENV_XRAY_DAEMON_ADDRESS: xray.address,
-            },
-        )
+        function = _local_function(emulator, platform, proxy, xray)
         gateway = LocalGateway(
             emulator=emulator,
             function=function,
@@ -115,9 +157,41 @@ def start_stack(
             publish_metrics=publish_metrics,
         ).start(port)
     except BaseException:
-        emulator.stop()
+        if owned:
+            emulator.stop()
         raise
-    return LocalStack(emulator=emulator, proxy=proxy, function=function, gateway=gateway, xray=xray)
+    return LocalStack(
+        emulator=emulator, proxy=proxy, function=function, gateway=gateway, xray=xray, deployment=deployment
+    )
+
+
+def _local_function(
+    emulator: Emulator, platform: Platform, proxy: FaultProxy, xray: XRayDaemon
+) -> LocalFunction:
+    """The function as Terraform configured it, with its role's credentials (an STS session, as
+    Lambda gives it) and the local endpoints."""
+    config = platform.function
+    role = emulator.client("sts").assume_role(RoleArn=config.role_arn, RoleSessionName=config.name)
+    credentials = role["Credentials"]
+    return LocalFunction(
+        handler_path=config.handler_path,
+        function_name=config.name,
+        log_group=config.log_group,
+        region=platform.region,
+        account_id=platform.account_id,
+        memory_mb=config.memory_mb,
+        timeout_s=float(config.timeout_s),
+        environment={
+            **config.environment,
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+            # S3 through the fault proxy (the demo stages outages there); the rest to the emulator
+            "AWS_ENDPOINT_URL_S3": proxy.url,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": emulator.endpoint,
+            env.ENV_XRAY_DAEMON_ADDRESS: xray.address,
+        },
+    )
 
 
 @contextmanager

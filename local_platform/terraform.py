@@ -87,6 +87,7 @@ EMULATED_SERVICES = (
     "chatbot",
     "cloudwatch",
     "cloudwatchlogs",
+    "events",
     "grafana",
     "guardduty",
     "iam",

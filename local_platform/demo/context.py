@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from local_platform.deployment import Platform
 from local_platform.names import LocalNames
 
 __all__ = ["DemoContext", "SimClock"]
@@ -64,6 +65,9 @@ class DemoContext:
     clock: SimClock | None = None
     """The local stack's clock: timestamps of log events and metric datapoints come from it, so a
     demo can play an incident over simulated minutes while the requests themselves are real."""
+    platform: Platform | None = None
+    """What ``terraform apply`` of infra/live created, read back from the emulator (functions'
+    configuration, buckets, log groups, filters, topics, alarms)."""
 
     def client(self, service: str) -> Any:
         """A boto3 client for the emulator, with the local credentials and region."""

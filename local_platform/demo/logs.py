@@ -18,6 +18,7 @@ from typing import Any
 
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
+from local_platform.deployment import Platform
 from signals import logs as fields
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "find_missing_request_ids",
     "read_log_events",
     "run",
+    "subscribed_groups",
     "subscription_events",
 ]
 
@@ -85,6 +87,7 @@ def run(ctx: DemoContext) -> None:
     from log_pipeline.dead_letters import S3DeadLetters
     from log_pipeline.pipeline import Shipper
     from log_pipeline.templates import apply_index_templates
+    from signals import config as env_names
 
     if not ctx.opensearch_url:
         raise DemoCheckFailed("the logs step needs OpenSearch: ctx.opensearch_url is not set")
@@ -92,27 +95,34 @@ def run(ctx: DemoContext) -> None:
     url = ctx.opensearch_url.rstrip("/")
     apply_index_templates(url, "none", None)
 
+    platform = ctx.platform
+    if platform is None:
+        raise DemoCheckFailed("the logs step needs the platform Terraform created (ctx.platform)")
     shipper_output: list[str] = []
-    config = ShipperConfig(
-        endpoint=url,
-        auth="none",
-        region=names.region,
-        dead_letter_bucket=names.dead_letter_bucket,
-        dead_letter_kms_key=names.kms_alias,
-        use_document_id=True,  # plain OpenSearch: ids make a re-delivered batch idempotent
+    # The shipper as Terraform configured it (dead-letter bucket and key, options), pointed at the
+    # local node: plain HTTP without SigV4, and document ids (a re-delivered batch is idempotent;
+    # AOSS time-series collections refuse ids, a plain node takes them).
+    config = ShipperConfig.from_env(
+        {
+            **platform.shipper.environment,
+            env_names.ENV_AWS_REGION: platform.region,
+            env_names.ENV_OPENSEARCH_ENDPOINT: url,
+            env_names.ENV_OPENSEARCH_AUTH: "none",
+            env_names.ENV_USE_DOCUMENT_ID: "true",
+        }
     )
+    if not config.dead_letter_bucket:
+        raise DemoCheckFailed("the shipper Terraform created has no dead-letter bucket")
     dead_letters = S3DeadLetters(
-        ctx.client("s3"), names.dead_letter_bucket, names.kms_alias, config.dead_letter_prefix
+        ctx.client("s3"), config.dead_letter_bucket, config.dead_letter_kms_key, config.dead_letter_prefix
     )
     shipper = Shipper(config, dead_letters=dead_letters, write=shipper_output.append)
 
     logs = ctx.client("logs")
     indexed = dead_lettered = received = emf_skipped = invocations = 0
-    for group in (names.function_log_group, names.access_log_group):
+    for group, subscription in subscribed_groups(platform):
         by_stream = read_log_events(logs, group)
-        for number, event in enumerate(
-            subscription_events(names, group, by_stream, f"{names.prefix}-to-opensearch")
-        ):
+        for number, event in enumerate(subscription_events(names, group, by_stream, subscription)):
             context = _LocalLambdaContext(
                 f"demo-{invocations:05d}-{number}", time.monotonic() + _INVOCATION_BUDGET_S
             )
@@ -143,6 +153,29 @@ def run(ctx: DemoContext) -> None:
             f"`obsctl logs request {request_id}` finds its {len(story.events)} lines "
             f"({', '.join(f'{n} {k}' for k, n in story.summary()['events_by_kind'].items())})"
         )
+
+
+def subscribed_groups(platform: Platform) -> list[tuple[str, str]]:
+    """(log group, subscription filter name) of every filter Terraform pointed at the shipper.
+
+    CloudWatch Logs would deliver these; locally the step reads them (moto cannot run the shipper).
+    Every event is delivered: a filter pattern would need CloudWatch's matcher here too, so one is
+    refused rather than ignored.
+    """
+    found = []
+    for group, filters in sorted(platform.subscription_filters.items()):
+        for subscription in filters:
+            if subscription["destinationArn"].split(":")[-1] != platform.shipper.name:
+                continue
+            if subscription.get("filterPattern", ""):
+                raise DemoCheckFailed(
+                    f"{group}: the subscription filter {subscription['filterName']} has a pattern "
+                    f"({subscription['filterPattern']!r}); the local delivery sends every event"
+                )
+            found.append((group, subscription["filterName"]))
+    if not found:
+        raise DemoCheckFailed(f"no subscription filter sends logs to {platform.shipper.name}")
+    return found
 
 
 def example_request(url: str, request_ids: list[str]) -> tuple[str, Any]:

@@ -16,7 +16,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import ExitStack
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,28 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None, keep: bool = False)
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = SimClock()
     started = time.perf_counter()
-    print("starting the local stack (AWS emulator, S3 fault proxy, function, SigV4 gateway) ...", flush=True)
+    print(
+        "starting the local stack: an empty AWS emulator, then `terraform apply` of infra/live into it "
+        "(the real engine, offline), the function as Terraform configured it, the SigV4 gateway ...",
+        flush=True,
+    )
     with ExitStack() as cleanup:
-        stack = start_stack(clock=clock.now)
+        pool = cleanup.enter_context(ThreadPoolExecutor(max_workers=1))
+        # The apply (about a minute, mostly the AWS provider's fixed S3 lifecycle wait) runs while the
+        # OpenSearch node starts.
+        starting = pool.submit(start_stack, clock=clock.now, say=_printer("terraform:"))
+        opensearch_url = None
+        if only is None or {"logs", "alerts"} & only:
+            from local_platform.opensearch import opensearch_session
+
+            print("starting OpenSearch (a real node on 127.0.0.1; a first run resolves Maven artifacts) ...")
+            try:
+                opensearch_url = cleanup.enter_context(opensearch_session())
+            except BaseException:
+                _stop_when_started(starting)
+                raise
+            print(f"  OpenSearch {opensearch_url}", flush=True)
+        stack = starting.result()
         cleanup.callback(stack.stop)
         creds = stack.credentials
 
@@ -77,15 +97,23 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None, keep: bool = False)
             send=send,
             set_s3_fault=stack.proxy.set_fault,
             clock=clock,
+            platform=stack.platform,
+            opensearch_url=opensearch_url,
+        )
+        deployment = stack.deployment
+        ctx.summary["terraform_resources_applied"] = deployment.resources_applied
+        ctx.summary["terraform_resources_planned"] = deployment.resources_planned
+        ctx.summary["terraform_not_created"] = sorted(deployment.not_created)
+        ctx.summary["terraform_seconds"] = deployment.seconds
+        ctx.summary["iam_checks_passed"] = sum(check.passed for check in deployment.policy_checks)
+        applied, planned = deployment.resources_applied["live"], deployment.resources_planned["live"]
+        print(
+            f"  Terraform created {applied} of {planned} "
+            f"resources of infra/live in {sum(deployment.seconds.values()):.0f} s "
+            f"(not created, the emulator lacks the API: {', '.join(deployment.not_created) or 'none'})",
+            flush=True,
         )
         print(f"  API {stack.url}, emulator {stack.emulator.endpoint}", flush=True)
-        # before the steps: the alerts step's notifications link to this node (no Dashboards locally)
-        if only is None or {"logs", "alerts"} & only:
-            from local_platform.opensearch import opensearch_session
-
-            print("starting OpenSearch (a real node on 127.0.0.1; a first run resolves Maven artifacts) ...")
-            ctx.opensearch_url = cleanup.enter_context(opensearch_session())
-            print(f"  OpenSearch {ctx.opensearch_url}", flush=True)
         for number, (title, module_name) in enumerate(STEPS, start=1):
             if only is not None and module_name.rsplit(".", 1)[-1] not in only:
                 continue
@@ -107,6 +135,12 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None, keep: bool = False)
         if keep:
             _wait_for_interrupt(stack.url, ctx.opensearch_url)
     return ctx.summary
+
+
+def _stop_when_started(starting: Future[Any]) -> None:
+    """A failure before the stack is used: stop it once its start finishes (or ignore its failure)."""
+    with suppress(BaseException):
+        starting.result().stop()
 
 
 def _print_summary(summary: dict[str, Any], path: Path) -> None:
