@@ -38,6 +38,7 @@ from local_platform import terraform as tf
 
 __all__ = [
     "ARTIFACTS_TARGET",
+    "OPERATOR_ROLE_ARN",
     "PACKAGE_KEYS",
     "PACKAGE_SOURCES",
     "Deployment",
@@ -51,8 +52,11 @@ __all__ = [
     "exercise_policies",
     "package_zip",
     "read_back",
+    "role_client",
 ]
 
+OPERATOR_ROLE_ARN = f"arn:aws:iam::{tf.EMULATOR_ACCOUNT_ID}:role/Admin"
+"""live's ``admin_role_arn``: an operator role of the account (made outside Terraform, as in AWS)."""
 ARTIFACTS_TARGET = "module.artifacts_bucket.aws_s3_bucket.this"
 """What live needs of bootstrap: the bucket its Lambda packages are deployed from."""
 PACKAGE_KEYS = {
@@ -188,6 +192,24 @@ def _client(endpoint: str, region: str, service: str) -> Any:
     )
 
 
+def role_client(endpoint: str, region: str, role_arn: str, service: str, session: str = "local") -> Any:
+    """A boto3 client signing as an STS session of ``role_arn`` (what Lambda gives a function, what an
+    operator assumes): the emulator's bucket policies see that role as ``aws:PrincipalArn``."""
+    import boto3
+
+    credentials = _client(endpoint, region, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session)[
+        "Credentials"
+    ]
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
 def package_zip(packages: tuple[str, ...]) -> bytes:
     """A zip of the given packages' Python sources, from the working tree."""
     buffer = io.BytesIO()
@@ -205,6 +227,7 @@ def _live_extra(region: str, allowed_callers: list[str]) -> list[str]:
         f"-var=region={region}",
         f"-var=packages={{{packages}}}",
         f"-var=api_allowed_callers={json.dumps(allowed_callers)}",
+        f"-var=admin_role_arn={OPERATOR_ROLE_ARN}",
     ]
 
 
@@ -327,7 +350,11 @@ def _artifacts_bucket(bootstrap: RootResult) -> str:
 
 
 def _plan_and_apply(engine: tf.Engine, root: RootResult) -> None:
-    root.planned = tf.plan(engine, root.root, root.var_files, root.root / "apply.tfplan", *root.extra)
+    # what a targeted apply created before is already in the state: the root's plan is both
+    root.planned = {
+        **root.planned,
+        **tf.plan(engine, root.root, root.var_files, root.root / "apply.tfplan", *root.extra),
+    }
     _checked_apply(engine, root, "apply.tfplan", allowed=set())
 
 

@@ -73,18 +73,11 @@ def start_emulator(names: LocalNames | None = None) -> Emulator:
     return Emulator(endpoint=f"http://{host}:{port}", names=names or LocalNames(), _server=server)
 
 
-def put_sample_objects(emulator: Emulator, bucket: str, objects: int = SAMPLE_OBJECT_COUNT) -> None:
-    """Data, not infrastructure: sample objects in the bucket Terraform created.
-
-    Written through moto's S3 backend: moto evaluates a bucket policy's conditional Deny statements as
-    matching whatever the request context (a TLS-only or only-these-principals statement refuses every
-    object write over its plain-HTTP endpoint), and the data bucket has both.
-    """
-    from moto.backends import get_backend
-
-    s3 = get_backend("s3")[emulator.names.account_id]["aws"]
+def put_sample_objects(s3: Any, bucket: str, objects: int = SAMPLE_OBJECT_COUNT) -> None:
+    """Data, not infrastructure: sample objects in the bucket Terraform created, written by ``s3``
+    (a client of a principal the bucket policy admits: an operator)."""
     for i in range(objects):
-        s3.put_object(bucket, sample_key(i), f"sample object {i}\n".encode() * (i % 7 + 1))
+        s3.put_object(Bucket=bucket, Key=sample_key(i), Body=f"sample object {i}\n".encode() * (i % 7 + 1))
 
 
 def sample_key(i: int) -> str:

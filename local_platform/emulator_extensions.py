@@ -26,17 +26,32 @@ behaviour moto did not have, so other users of the same in-process emulator are 
   extension leaves the events stored and delivers nothing; the local platform's shipper reads the
   subscribed groups itself (local_platform/demo/logs.py). Firehose destinations are unchanged.
 
+* S3 bucket policies on object requests: moto evaluates a statement's conditions only for
+  ``StringEquals`` and takes every other operator as met, so a TLS-only or only-these-principals
+  Deny refuses every object request. The extension evaluates bucket policies the way the IAM guide's
+  evaluation logic describes for a single policy (an explicit Deny wins; ``Allow`` only adds), with the
+  request context S3 would have: ``aws:PrincipalArn`` and ``aws:PrincipalAccount`` of the signing key
+  (an IAM user, the role of an STS session, else the account root), and ``aws:SecureTransport`` true:
+  the plain-HTTP loopback endpoint stands in for S3's TLS endpoint. Operators: ``String*``, ``Arn*``
+  and ``Bool``, ``...IfExists``; a missing key fails a condition, except for negated operators
+  (``...Not...``), as documented. An operator it does not know makes a Deny apply and an Allow not.
+
 What remains out of reach is listed in ``EMULATOR_GAPS`` of local_platform.terraform.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
+import threading
 from typing import Any
 
 __all__ = [
     "DEFAULT_ROTATION_PERIOD_DAYS",
+    "bucket_policy_decision",
     "install",
+    "principal_of",
 ]
 
 
@@ -56,6 +71,7 @@ def install() -> None:
     _opensearch_serverless_policies()
     _lambda_logging_config()
     _no_docker_subscription_delivery()
+    _bucket_policy_context()
     _installed = True
 
 
@@ -345,3 +361,143 @@ def _no_docker_subscription_delivery() -> None:
         original(self, service, destination_arn, filter_name, log_events)
 
     LogStream._send_log_events = send_log_events  # type: ignore[method-assign]
+
+
+# --- S3 bucket policies with a request context ---------------------------------------------------
+
+_request = threading.local()
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/")
+
+
+def principal_of(account_id: str, headers: Any, query: str = "") -> str:
+    """``aws:PrincipalArn`` of a request to the emulator: the IAM user of a long-term key, the role of
+    an STS session, else (a key the emulator does not know) the account root."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    found = _CREDENTIAL.search(headers.get("Authorization", "")) or re.search(
+        r"X-Amz-Credential=([A-Z0-9]+)%2F", query
+    )
+    key = found.group(1) if found else ""
+    if key and (headers.get("X-Amz-Security-Token") or "X-Amz-Security-Token" in query):
+        role = sts_backends[account_id]["aws"].get_assumed_role_from_access_key(key)
+        if role is not None:
+            return str(role.role_arn)
+    for user in iam_backends[account_id]["aws"].users.values():
+        if any(access_key.access_key_id == key for access_key in user.access_keys):
+            return str(user.arn)
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _like(pattern: str, value: str, *, case: bool = True) -> bool:
+    if not case:
+        pattern, value = pattern.lower(), value.lower()
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+_OPERATORS = {
+    "StringEquals": lambda values, actual: actual in values,
+    "ArnEquals": lambda values, actual: actual in values,
+    "StringNotEquals": lambda values, actual: actual not in values,
+    "ArnNotEquals": lambda values, actual: actual not in values,
+    "StringLike": lambda values, actual: any(_like(v, actual) for v in values),
+    "ArnLike": lambda values, actual: any(_like(v, actual) for v in values),
+    "StringNotLike": lambda values, actual: not any(_like(v, actual) for v in values),
+    "ArnNotLike": lambda values, actual: not any(_like(v, actual) for v in values),
+    "StringEqualsIgnoreCase": lambda values, actual: actual.lower() in {v.lower() for v in values},
+    "Bool": lambda values, actual: actual.lower() in {v.lower() for v in values},
+}
+
+
+def _condition_holds(operator: str, expected: Any, actual: str | None) -> bool | None:
+    """One condition operator on one key; None for an operator this evaluator does not know."""
+    base = operator.removesuffix("IfExists")
+    test = _OPERATORS.get(base)
+    if test is None:
+        return None
+    if actual is None:
+        # a missing key fails the condition, except with ...IfExists and the negated operators
+        return operator.endswith("IfExists") or "Not" in base
+    return bool(test([str(v) for v in _as_list(expected)], actual))
+
+
+def _principal_matches(principal: Any, caller: str) -> bool:
+    if principal is None or principal == "*":
+        return principal is not None
+    identifiers = _as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []
+    account = caller.split(":")[4]
+    own = ("*", caller, account, f"arn:aws:iam::{account}:root")
+    return any(str(identifier) in own for identifier in identifiers)
+
+
+def bucket_policy_decision(
+    policy: dict[str, Any], action: str, resource: str, context: dict[str, str]
+) -> str:
+    """``deny``, ``allow`` or ``neutral``: one bucket policy on one request (an explicit Deny wins)."""
+    decision = "neutral"
+    for statement in _as_list(policy.get("Statement", [])):
+        if "NotAction" in statement:
+            if any(_like(a, action, case=False) for a in _as_list(statement["NotAction"])):
+                continue
+        elif not any(_like(a, action, case=False) for a in _as_list(statement.get("Action", []))):
+            continue
+        if "NotResource" in statement:
+            if any(_like(r, resource) for r in _as_list(statement["NotResource"])):
+                continue
+        elif not any(_like(r, resource) for r in _as_list(statement.get("Resource", []))):
+            continue
+        if not _principal_matches(statement.get("Principal"), context["aws:PrincipalArn"]):
+            continue
+        deny = statement.get("Effect") == "Deny"
+        holds = True
+        for operator, keys in statement.get("Condition", {}).items():
+            for key, expected in keys.items():
+                result = _condition_holds(operator, expected, context.get(key))
+                # an unknown operator: a Deny applies, an Allow does not (the safe side)
+                holds = holds and (deny if result is None else result)
+        if not holds:
+            continue
+        if deny:
+            return "deny"
+        decision = "allow"
+    return decision
+
+
+def _bucket_policy_context() -> None:
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
+
+    original_key_response = S3Response._key_response
+
+    def key_response(self: Any, request: Any, full_url: str) -> Any:
+        query = full_url.partition("?")[2]
+        _request.principal = principal_of(self.current_account, request.headers, query)
+        try:
+            return original_key_response(self, request, full_url)
+        finally:
+            _request.principal = None
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        principal = getattr(_request, "principal", None) or f"arn:aws:iam::{self.account_id}:root"
+        context = {
+            "aws:PrincipalArn": principal,
+            "aws:PrincipalAccount": principal.split(":")[4],
+            "aws:SecureTransport": "true",
+        }
+        action = "s3:GetObject" if action == "s3:HeadObject" else action  # HEAD is authorised as GET
+        decision = bucket_policy_decision(json.loads(self.policy), action, resource, context)
+        return {
+            "deny": PermissionResult.DENIED,
+            "allow": PermissionResult.PERMITTED,
+            "neutral": PermissionResult.NEUTRAL,
+        }[decision]
+
+    S3Response._key_response = key_response  # type: ignore[method-assign]
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]

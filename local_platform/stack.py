@@ -13,7 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from local_platform.deployment import Deployment, DeploymentError, Platform, deploy
+from local_platform.deployment import (
+    OPERATOR_ROLE_ARN,
+    Deployment,
+    DeploymentError,
+    Platform,
+    deploy,
+    role_client,
+)
 from local_platform.emulator import SAMPLE_OBJECT_COUNT, Emulator, put_sample_objects, start_emulator
 from local_platform.faults import FaultProxy
 from local_platform.gateway import Credentials, LocalGateway
@@ -22,6 +29,7 @@ from local_platform.names import LocalNames
 from local_platform.xray import XRayDaemon
 from obsctl.local_target import local_caller_keys, local_region, local_session_token
 from signals import config as env
+from signals.services import API_ROUTE_KEY, DEFAULT_ROUTE_KEY
 
 __all__ = [
     "LOCAL_ROLE_PATTERN",
@@ -53,6 +61,7 @@ class LocalStack:
     gateway: LocalGateway
     xray: XRayDaemon
     deployment: Deployment
+    owns_emulator: bool = True
 
     @property
     def platform(self) -> Platform:
@@ -74,7 +83,8 @@ class LocalStack:
         self.gateway.stop()
         self.xray.stop()
         self.proxy.stop()
-        self.emulator.stop()
+        if self.owns_emulator:
+            self.emulator.stop()
 
 
 def allowed_callers(account_id: str) -> list[str]:
@@ -100,6 +110,12 @@ def names_drift(platform: Platform, names: LocalNames) -> list[str]:
         for what, (created, used) in expected.items()
         if created != used
     ]
+    # the gateway serves these routes, with SigV4 (local_platform/gateway/request.py)
+    served = {API_ROUTE_KEY: "AWS_IAM", DEFAULT_ROUTE_KEY: "AWS_IAM"}
+    if platform.routes != served:
+        drift.append(
+            f"HTTP API routes: Terraform created {platform.routes}, the local gateway serves {served}"
+        )
     for topic in (names.alarm_topic_arn, names.chat_topic_arn):
         if topic not in platform.topics:
             drift.append(f"topic {topic} was not created (Terraform created {sorted(platform.topics)})")
@@ -145,7 +161,10 @@ def start_stack(
                 "what Terraform created differs from the local code:\n  " + "\n  ".join(drift)
             )
         if objects:
-            put_sample_objects(emulator, platform.data_bucket, objects)
+            operator = role_client(
+                emulator.endpoint, platform.region, OPERATOR_ROLE_ARN, "s3", "local-operator"
+            )
+            put_sample_objects(operator, platform.data_bucket, objects)
         proxy = FaultProxy(emulator.endpoint).start()
         xray = XRayDaemon().start()
         function = _local_function(emulator, platform, proxy, xray)
@@ -161,7 +180,13 @@ def start_stack(
             emulator.stop()
         raise
     return LocalStack(
-        emulator=emulator, proxy=proxy, function=function, gateway=gateway, xray=xray, deployment=deployment
+        emulator=emulator,
+        proxy=proxy,
+        function=function,
+        gateway=gateway,
+        xray=xray,
+        deployment=deployment,
+        owns_emulator=owned,
     )
 
 

@@ -19,12 +19,60 @@ class LocalApi:
     region: str
 
 
+DESTROYS_PLATFORM = "destroys_platform"
+"""Marks the test that destroys the session's platform: it runs after every other test."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{DESTROYS_PLATFORM}: destroys the session platform; runs last")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker(DESTROYS_PLATFORM) is not None)
+
+
+@dataclass
+class SessionPlatform:
+    """The emulator of this test session and what ``terraform apply`` created in it (once)."""
+
+    emulator: object
+    deployment: object
+    destroyed: bool = False
+
+
 @pytest.fixture(scope="session")
-def local_stack() -> Iterator[object]:
-    """The local platform: moto server, S3 fault proxy, the real function behind the SigV4 gateway."""
+def session_platform() -> Iterator[SessionPlatform]:
+    """Both Terraform roots applied into an in-process emulator, once per session (local_platform.
+    deployment, as ``obsctl serve`` and ``make demo`` do; bootstrap whole, as a new user applies it)."""
+    from local_platform.deployment import deploy
+    from local_platform.emulator import start_emulator
+    from local_platform.names import LocalNames
+    from local_platform.stack import allowed_callers
+    from local_platform.terraform import BUILD_DIR, EMULATOR_REGION
+
+    emulator = start_emulator(LocalNames(region=EMULATOR_REGION))
+    try:
+        deployment = deploy(
+            emulator.endpoint,
+            region=EMULATOR_REGION,
+            work_dir=BUILD_DIR / "session",
+            allowed_callers=allowed_callers(emulator.names.account_id),
+            full_bootstrap=True,
+            say=lambda _: None,
+        )
+        yield SessionPlatform(emulator=emulator, deployment=deployment)
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def local_stack(session_platform: SessionPlatform) -> Iterator[object]:
+    """The local platform on the session's Terraform-created resources: S3 fault proxy, the real
+    function as Terraform configured it, behind the SigV4 gateway."""
     from local_platform.stack import running_stack
 
-    with running_stack() as stack:
+    assert not session_platform.destroyed, "the session platform was destroyed before this test"
+    with running_stack(emulator=session_platform.emulator, deployment=session_platform.deployment) as stack:
         yield stack
 
 

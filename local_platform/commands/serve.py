@@ -39,7 +39,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     require_local_extra("serve")
+    from local_platform.deployment import DeploymentError
     from local_platform.stack import start_stack
+    from local_platform.terraform import EngineError
     from obsctl.local_target import (
         ENV_CALLER_ACCESS_KEY,
         ENV_CALLER_SECRET_KEY,
@@ -53,10 +55,15 @@ def run(args: argparse.Namespace) -> int:
         region = local_region(args.region)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
+    print(
+        f"applying infra/live into an empty AWS emulator ({region}) with the real Terraform ...", flush=True
+    )
     try:
-        stack = start_stack(args.port, region=region)
+        stack = start_stack(args.port, region=region, say=lambda message: print(f"  {message}", flush=True))
     except OSError as exc:
         raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from exc
+    except (DeploymentError, EngineError) as exc:
+        raise CliError(f"the platform could not be created in the emulator: {exc}") from exc
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -69,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
         f"caller         access key {creds.access_key!r}, secret {creds.secret_key!r} "
         f"(override with {ENV_CALLER_ACCESS_KEY} / {ENV_CALLER_SECRET_KEY}; "
         f"{'with' if creds.session_token else 'no'} session token ({ENV_CALLER_SESSION_TOKEN}))"
+    )
+    deployment = stack.deployment
+    applied, planned = deployment.resources_applied["live"], deployment.resources_planned["live"]
+    print(
+        f"terraform      created {applied} of {planned} "
+        f"resources of infra/live (not created, the emulator lacks the API: "
+        f"{', '.join(deployment.not_created) or 'none'})"
     )
     print(f"AWS emulator   {stack.emulator.endpoint}  (bucket {stack.names.data_bucket})")
     print(f"logs           {stack.names.function_log_group}, {stack.names.access_log_group}")

@@ -18,7 +18,7 @@ from typing import Any
 
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
-from local_platform.deployment import Platform
+from local_platform.deployment import Platform, role_client
 from signals import logs as fields
 
 __all__ = [
@@ -113,8 +113,12 @@ def run(ctx: DemoContext) -> None:
     )
     if not config.dead_letter_bucket:
         raise DemoCheckFailed("the shipper Terraform created has no dead-letter bucket")
+    # with the shipper's role, as Lambda runs it: the dead-letter bucket admits only that role and operators
+    s3 = role_client(
+        ctx.aws_endpoint, platform.region, platform.shipper.role_arn, "s3", platform.shipper.name
+    )
     dead_letters = S3DeadLetters(
-        ctx.client("s3"), config.dead_letter_bucket, config.dead_letter_kms_key, config.dead_letter_prefix
+        s3, config.dead_letter_bucket, config.dead_letter_kms_key, config.dead_letter_prefix
     )
     shipper = Shipper(config, dead_letters=dead_letters, write=shipper_output.append)
 

@@ -209,10 +209,15 @@ def _wait_for_interrupt(api_url: str, opensearch_url: str | None) -> None:
 
 def main(out_dir: str = "build/demo", only: set[str] | None = None, keep: bool = False) -> int:
     from local_platform.demo.traffic import DemoCheckFailed
+    from local_platform.deployment import DeploymentError
+    from local_platform.terraform import EngineError
 
     try:
         run_demo(Path(out_dir), only=only, keep=keep)
     except DemoCheckFailed as exc:
         print(f"demo check failed: {exc}", file=sys.stderr)
+        return 1
+    except (DeploymentError, EngineError) as exc:
+        print(f"the platform could not be created in the emulator: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -1,4 +1,5 @@
-"""`make demo` end to end: the whole local platform, run as a user runs it, in its own process.
+"""`make demo` (and `make demo-keep`) end to end: the whole local platform, run as a user runs it, in
+its own process, on what `terraform apply` of infra/live created in its emulator.
 
 The demo gets the session's OpenSearch node through OPENSEARCH_URL (so it does not start a second
 one) and otherwise runs on its embedded defaults.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,24 +23,75 @@ from signals import logs as fields
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_runs_end_to_end(tmp_path: Path, opensearch_url: str) -> None:
+def _listening(url: str) -> bool:
+    host, port = url.split("//", 1)[1].rstrip("/").split(":")
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) == 0
+
+
+def test_demo_runs_end_to_end_on_what_terraform_created_and_keeps_serving(
+    tmp_path: Path, opensearch_url: str
+) -> None:
+    """``make demo-keep`` as a user runs it (one run: each demo applies infra/live, about 90 s)."""
     # Given the session's OpenSearch and no Grafana
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
     environ[env.ENV_OPENSEARCH_URL] = opensearch_url
-    # When the demo runs
-    result = subprocess.run(
-        [sys.executable, "-m", "obsctl", "demo", "--out", str(tmp_path)],
-        capture_output=True,
+    # When the demo runs and keeps its services up
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "obsctl", "demo", "--keep", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=600,
         env=environ,
-        check=False,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    # Then it showed its progress, step by step, and a query to paste
+    try:
+        assert demo.stdout is not None
+        lines: list[str] = []
+        for line in demo.stdout:
+            lines.append(line.rstrip("\n"))
+            if "press Ctrl-C to stop" in line:
+                break
+        output = "\n".join(lines)
+        assert lines and "press Ctrl-C to stop" in lines[-1], output[-5000:]
+        _check_the_run(tmp_path, output, opensearch_url)
+        # and, kept up, the printed command tells that request's story
+        (kept,) = [line for line in lines if line.startswith("kept running: API ")]
+        api_url = kept.split()[3].rstrip(",")
+        (command,) = [line.strip() for line in lines if " logs request " in line and "--endpoint" in line]
+        assert _listening(api_url)
+        result = subprocess.run(
+            [sys.executable, "-m", "obsctl", *command.split()[1:]],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=environ,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "-- 5 events (1 access, 1 application, 3 platform)" in result.stdout.splitlines()
+        # When Ctrl-C comes, everything stops and the demo exits 0
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=120) == 0
+        assert not _listening(api_url)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+
+
+def _check_the_run(tmp_path: Path, output: str, opensearch_url: str) -> None:
+    # It showed its progress, step by step
     for step in ("[1/4] API traffic", "[2/4] an incident", "[3/4] log shipping", "[4/4] dashboards"):
-        assert step in result.stdout
+        assert step in output
     summary = json.loads((tmp_path / "summary.json").read_text())
+    # It ran on what Terraform created: every resource of both roots but the emulator's gaps
+    assert summary["terraform_resources_applied"] == {"bootstrap": 1, "live": 103}
+    assert summary["terraform_resources_planned"] == {"bootstrap": 1, "live": 105}
+    assert summary["terraform_not_created"] == [
+        "module.grafana.aws_grafana_workspace.this",
+        "module.grafana.aws_grafana_workspace_service_account.publisher",
+    ]
+    assert summary["iam_checks_passed"] == 7
     # and every step reported what it did
     assert summary["objects_listed"] == 250
     assert summary["requests"] == sum(summary["responses"].values())
@@ -55,7 +109,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, opensearch_url: str) -> None:
     assert summary["notifications_delivered"] >= len(summary["alarms_fired"])
     assert summary["dashboards_written"] == 4
     # and it ended with the `obsctl logs` command for one real request of the run
-    assert f"logs request {summary['example_request_id']} --endpoint {opensearch_url}" in result.stdout
+    assert f"logs request {summary['example_request_id']} --endpoint {opensearch_url}" in output
     assert (tmp_path / "dashboards").is_dir()
     # and every chat message links to logs that exist where the demo ran: its own node's search API
     _every_logs_link_answers(tmp_path / "alerts-notifications.json", opensearch_url)

@@ -282,12 +282,7 @@ def _environ(**changes: str) -> dict[str, str]:
     return {**kept, **changes}
 
 
-def test_serve_takes_the_region_from_the_flag_or_the_environment() -> None:
-    with _serving(environ=_environ(AWS_DEFAULT_REGION="ap-southeast-2")) as lines:
-        assert lines[0].split()[:2] == ["region", "ap-southeast-2"]
-    with _serving("--region", "us-west-2", environ=_environ(AWS_REGION="eu-central-1")) as lines:
-        assert lines[0].split()[:2] == ["region", "us-west-2"]
-        assert any("--region us-west-2" in line for line in lines)
+def test_a_region_that_is_not_one_is_refused_before_anything_starts() -> None:
     bad = subprocess.run(
         [sys.executable, "-m", "obsctl", "serve", "--port", "0", "--region", "Europe"],
         env=_environ(),
@@ -300,19 +295,38 @@ def test_serve_takes_the_region_from_the_flag_or_the_environment() -> None:
     assert "--region is not an AWS region name: 'Europe'" in bad.stderr
 
 
-def test_serve_and_call_with_temporary_credentials() -> None:
-    # Given obsctl serve whose local caller plays STS credentials (key, secret and session token)
+def test_serve_applies_the_platform_in_its_region_and_admits_temporary_credentials() -> None:
+    """One ``obsctl serve`` (each one applies infra/live, about a minute and a half): the flag's
+    region wins over the environment's (the precedence itself: tests/unit/obsctl/test_local_region.py),
+    and its local caller plays STS credentials (key, secret and session token)."""
     temporary = _environ(
+        AWS_REGION="eu-central-1",
         OBSCTL_ACCESS_KEY_ID="ASIALOCALEXAMPLE",
         OBSCTL_SECRET_ACCESS_KEY="tmp-secret",
         OBSCTL_SESSION_TOKEN="tok-1",
     )
-    with _serving(environ=temporary) as lines:
+    with _serving("--region", "us-west-2", environ=temporary) as lines:
+        (region,) = [line for line in lines if line.startswith("region ")]
+        assert region.split()[:2] == ["region", "us-west-2"], lines
+        assert any("--region us-west-2" in line for line in lines)
+        (created,) = [line for line in lines if line.startswith("terraform ")]
+        assert "created 103 of 105 resources" in created, created
         url = next(line.split()[1] for line in lines if line.startswith("API"))
         assert any("with session token" in line for line in lines)
 
         def call(environ: dict[str, str]) -> str:
-            command = [sys.executable, "-m", "obsctl", "call", "GET", "/objects?limit=1", "--endpoint", url]
+            command = [
+                sys.executable,
+                "-m",
+                "obsctl",
+                "call",
+                "GET",
+                "/objects?limit=1",
+                "--endpoint",
+                url,
+                "--region",
+                "us-west-2",
+            ]
             done = subprocess.run(
                 command, env=environ, capture_output=True, text=True, timeout=60, check=False
             )

@@ -246,16 +246,13 @@ def test_cli_send_and_replay(node, tmp_path):
     assert list(tmp_path.rglob("*.json")) == []
 
 
-@pytest.fixture
-def emulator(local_stack: Any) -> Any:
-    """The session's AWS emulator (moto keeps one state per process, so it is shared, not restarted)."""
-    return local_stack.emulator
-
-
-def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
+def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, local_stack):
     from local_platform.demo import logs as logs_step
     from local_platform.demo.context import DemoContext
 
+    # the session's AWS emulator (moto keeps one state per process: shared, not restarted) and what
+    # Terraform created in it: the step ships the groups the subscription filters name
+    emulator = local_stack.emulator
     names = emulator.names
     logs = emulator.client("logs")
     tag = uuid.uuid4().hex[:10]
@@ -314,6 +311,7 @@ def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
         opensearch_url=node,
         say=said.append,
         request_ids=list(api_ids),
+        platform=local_stack.platform,
     )
 
     logs_step.run(ctx)
@@ -331,37 +329,55 @@ def test_demo_step_ships_the_emulated_log_groups(node, tmp_path, emulator):
         logs_step.run(ctx)
 
 
-def test_cli_replays_dead_letters_from_s3(node, monkeypatch, emulator):
+def test_cli_replays_dead_letters_from_s3(node, monkeypatch, local_stack):
+    """The shipper's dead letters in the bucket Terraform created, replayed by an operator; the
+    bucket's policy (TLS only, only the shipper and the operators) as the emulator evaluates it."""
+    from local_platform.deployment import OPERATOR_ROLE_ARN, role_client
     from log_pipeline.dead_letters import S3DeadLetters
+    from signals import config as env_names
 
     payload = _fresh("cloudwatch_access_logs.json")
     clean = {k: v for k, v in payload.items() if k != "_tag"}
     source = {k: v for k, v in clean.items() if k != "logEvents"}
-    names = emulator.names
-    s3 = emulator.client("s3")
+    emulator, platform = local_stack.emulator, local_stack.platform
+    bucket = platform.dead_letter_bucket
+    kms_key = platform.shipper.environment[env_names.ENV_DEAD_LETTER_KMS_KEY]
     prefix = f"dead-letters/test-{payload['_tag']}/"
-    store = S3DeadLetters(s3, names.dead_letter_bucket, names.kms_alias, prefix)
-    location = store.write(batch_record(source, [(e, "HTTP 429") for e in clean["logEvents"]], "r"))
-    head = s3.head_object(Bucket=names.dead_letter_bucket, Key=location.split("/", 3)[3])
+    record = batch_record(source, [(e, "HTTP 429") for e in clean["logEvents"]], "r")
+    # Given a caller the bucket does not name: its write is refused, as S3 refuses it
+    with pytest.raises(Exception, match=r"AccessDenied|403"):
+        S3DeadLetters(emulator.client("s3"), bucket, kms_key, prefix).write(record)
+    # and the shipper's role writes the record
+    shipper_s3 = role_client(emulator.endpoint, platform.region, platform.shipper.role_arn, "s3")
+    location = S3DeadLetters(shipper_s3, bucket, kms_key, prefix).write(record)
+    operator_s3 = role_client(emulator.endpoint, platform.region, OPERATOR_ROLE_ARN, "s3")
+    head = operator_s3.head_object(Bucket=bucket, Key=location.split("/", 3)[3])
     assert head["ServerSideEncryption"] == "aws:kms"
-    env = {"AWS_ACCESS_KEY_ID": emulator.access_key, "AWS_SECRET_ACCESS_KEY": emulator.secret_key}
-    for key, value in env.items():
+    # When an operator replays it
+    sts = emulator.client("sts")
+    credentials = sts.assume_role(RoleArn=OPERATOR_ROLE_ARN, RoleSessionName="replay")["Credentials"]
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }.items():
         monkeypatch.setenv(key, value)
     replayed = _obsctl(
         "ship",
         "replay",
-        f"s3://{names.dead_letter_bucket}/{prefix}",
+        f"s3://{bucket}/{prefix}",
         "--endpoint",
         node,
         "--aws-endpoint-url",
         emulator.endpoint,
         "--region",
-        names.region,
+        platform.region,
         "--delete",
     )
+    # Then it is indexed once and deleted
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(replayed.stdout)["indexed"] == 3
-    assert s3.list_objects_v2(Bucket=names.dead_letter_bucket, Prefix=prefix).get("KeyCount", 0) == 0
+    assert operator_s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) == 0
     assert len(_search(node, {"term": {fields.HTTP_REQUEST_ID: f"Cq{payload['_tag']}="}})) == 1
 
 
