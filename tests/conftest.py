@@ -1,12 +1,28 @@
 """Session-wide fixtures: the real local services the integration and end-to-end tests talk to.
 
 Each service is started once per test session, on 127.0.0.1, and stopped at the end.
+
+The slow ones start as soon as the tests are collected, in background threads, when a collected test
+needs them: the session's Terraform platform (about two minutes, most of it the AWS provider's fixed
+waits), the OpenSearch node, and the end-to-end demo (``obsctl demo --keep`` in its own process, which
+applies infra/live again). Their waiting then overlaps the unit tests, which run first; a fixture that
+needs one waits for it (``_Early``). Measured on this 2-core machine: ``make test``'s pytest run went
+from about 10 minutes with the services started by their fixtures to the figure in docs/performance.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,10 +56,43 @@ class SessionPlatform:
     destroyed: bool = False
 
 
-@pytest.fixture(scope="session")
-def session_platform() -> Iterator[SessionPlatform]:
-    """Both Terraform roots applied into an in-process emulator, once per session (local_platform.
-    deployment, as ``obsctl serve`` and ``make demo`` do; bootstrap whole, as a new user applies it)."""
+class _Early:
+    """Services started in the background once the tests are collected; each is taken (and then
+    stopped) by its fixture, or stopped at the end of the session if no fixture took it."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="early-start")
+        self._started: dict[str, Future[Any]] = {}
+        self._stops: dict[str, Callable[[Any], None]] = {}
+
+    def start(self, name: str, start: Callable[[], Any], stop: Callable[[Any], None]) -> None:
+        self._started[name] = self._pool.submit(start)
+        self._stops[name] = stop
+
+    def names(self) -> set[str]:
+        return set(self._started)
+
+    def future(self, name: str) -> Future[Any]:
+        return self._started[name]
+
+    def take(self, name: str, start: Callable[[], Any]) -> Any:
+        """The service started early, else started now (a test run that collected it late)."""
+        future = self._started.pop(name, None)
+        self._stops.pop(name, None)
+        return future.result() if future is not None else start()
+
+    def stop_untaken(self) -> None:
+        for name, future in self._started.items():
+            with suppress(Exception):  # a service that failed to start has nothing to stop
+                self._stops[name](future.result())
+        self._started.clear()
+        self._pool.shutdown(wait=False)
+
+
+_EARLY = _Early()
+
+
+def _start_platform() -> SessionPlatform:
     from local_platform.deployment import deploy
     from local_platform.emulator import start_emulator
     from local_platform.names import LocalNames
@@ -60,9 +109,90 @@ def session_platform() -> Iterator[SessionPlatform]:
             full_bootstrap=True,
             say=lambda _: None,
         )
-        yield SessionPlatform(emulator=emulator, deployment=deployment)
-    finally:
+    except BaseException:
         emulator.stop()
+        raise
+    return SessionPlatform(emulator=emulator, deployment=deployment)
+
+
+def _start_opensearch() -> tuple[str, AbstractContextManager[str]]:
+    from local_platform.opensearch import opensearch_session
+
+    session = opensearch_session()
+    return session.__enter__(), session
+
+
+def _stop_opensearch(started: tuple[str, AbstractContextManager[str]]) -> None:
+    started[1].__exit__(None, None, None)
+
+
+@dataclass
+class DemoRun:
+    """``obsctl demo --keep`` as a user runs it, in its own process, output to a file."""
+
+    process: subprocess.Popen[bytes]
+    out_dir: Path
+    output: Path
+    environ: dict[str, str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+def _start_demo(node_url: Callable[[], str]) -> DemoRun:
+    from signals import config as env
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+    environ[env.ENV_OPENSEARCH_URL] = node_url()  # the session's node, not a second one
+    out_dir = Path(tempfile.mkdtemp(prefix="obs-demo-"))
+    output = out_dir / "stdout.txt"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "obsctl", "demo", "--keep", "--out", str(out_dir / "demo")],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=environ,
+        )
+    return DemoRun(process=process, out_dir=out_dir, output=output, environ=environ)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    if "session_platform" in wanted:
+        _EARLY.start("platform", _start_platform, lambda platform: platform.emulator.stop())
+    if "opensearch_url" in wanted:
+        _EARLY.start("opensearch", _start_opensearch, _stop_opensearch)
+    if "demo_run" in wanted and "opensearch" in _EARLY.names():
+        node = _EARLY.future("opensearch")
+        _EARLY.start("demo", lambda: _start_demo(lambda: node.result()[0]), DemoRun.stop)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _EARLY.stop_untaken()
+
+
+@pytest.fixture(scope="session")
+def session_platform() -> Iterator[SessionPlatform]:
+    """Both Terraform roots applied into an in-process emulator, once per session (local_platform.
+    deployment, as ``obsctl serve`` and ``make demo`` do; bootstrap whole, as a new user applies it)."""
+    platform: SessionPlatform = _EARLY.take("platform", _start_platform)
+    try:
+        yield platform
+    finally:
+        platform.emulator.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def demo_run(opensearch_url: str) -> Iterator[DemoRun]:
+    """The end-to-end demo, started early (it applies infra/live in its own emulator)."""
+    run: DemoRun = _EARLY.take("demo", lambda: _start_demo(lambda: opensearch_url))
+    try:
+        yield run
+    finally:
+        run.stop()
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +218,8 @@ def local_api(local_stack: object) -> LocalApi:
 @pytest.fixture(scope="session")
 def opensearch_url() -> Iterator[str]:
     """A real OpenSearch node on loopback (or $OPENSEARCH_URL), started once per session."""
-    from local_platform.opensearch import opensearch_session
-
-    with opensearch_session() as url:
-        yield url
+    started = _EARLY.take("opensearch", _start_opensearch)
+    try:
+        yield started[0]
+    finally:
+        _stop_opensearch(started)

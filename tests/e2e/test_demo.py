@@ -8,17 +8,20 @@ one) and otherwise runs on its embedded defaults.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from signals import config as env
 from signals import logs as fields
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoRun
 
 pytestmark = pytest.mark.e2e
 
@@ -29,54 +32,46 @@ def _listening(url: str) -> bool:
         return probe.connect_ex((host, int(port))) == 0
 
 
+def _wait_for_output(demo_run: DemoRun, marker: str, timeout: float = 600) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        output = demo_run.output.read_text(encoding="utf-8", errors="replace")
+        if marker in output or demo_run.process.poll() is not None or time.monotonic() > deadline:
+            return output
+        time.sleep(0.5)
+
+
 def test_demo_runs_end_to_end_on_what_terraform_created_and_keeps_serving(
-    tmp_path: Path, opensearch_url: str
+    demo_run: DemoRun, opensearch_url: str
 ) -> None:
-    """``make demo-keep`` as a user runs it (one run: each demo applies infra/live, about 90 s)."""
-    # Given the session's OpenSearch and no Grafana
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    environ[env.ENV_OPENSEARCH_URL] = opensearch_url
-    # When the demo runs and keeps its services up
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "obsctl", "demo", "--keep", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    """``make demo-keep`` as a user runs it: ``obsctl demo --keep`` in its own process, with the
+    session's OpenSearch node and no Grafana (tests/conftest.py starts it as soon as the tests are
+    collected: it applies infra/live in its own emulator, about 90 s, while the unit tests run)."""
+    # When the demo has run and keeps its services up
+    output = _wait_for_output(demo_run, "press Ctrl-C to stop")
+    assert "press Ctrl-C to stop" in output, output[-5000:]
+    out_dir = demo_run.out_dir / "demo"
+    _check_the_run(out_dir, output, opensearch_url)
+    # and, kept up, the printed command tells that request's story
+    lines = output.splitlines()
+    (kept,) = [line for line in lines if line.startswith("kept running: API ")]
+    api_url = kept.split()[3].rstrip(",")
+    (command,) = [line.strip() for line in lines if " logs request " in line and "--endpoint" in line]
+    assert _listening(api_url)
+    result = subprocess.run(
+        [sys.executable, "-m", "obsctl", *command.split()[1:]],
+        capture_output=True,
         text=True,
-        env=environ,
+        timeout=120,
+        env=demo_run.environ,
+        check=False,
     )
-    try:
-        assert demo.stdout is not None
-        lines: list[str] = []
-        for line in demo.stdout:
-            lines.append(line.rstrip("\n"))
-            if "press Ctrl-C to stop" in line:
-                break
-        output = "\n".join(lines)
-        assert lines and "press Ctrl-C to stop" in lines[-1], output[-5000:]
-        _check_the_run(tmp_path, output, opensearch_url)
-        # and, kept up, the printed command tells that request's story
-        (kept,) = [line for line in lines if line.startswith("kept running: API ")]
-        api_url = kept.split()[3].rstrip(",")
-        (command,) = [line.strip() for line in lines if " logs request " in line and "--endpoint" in line]
-        assert _listening(api_url)
-        result = subprocess.run(
-            [sys.executable, "-m", "obsctl", *command.split()[1:]],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=environ,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "-- 5 events (1 access, 1 application, 3 platform)" in result.stdout.splitlines()
-        # When Ctrl-C comes, everything stops and the demo exits 0
-        demo.send_signal(signal.SIGINT)
-        assert demo.wait(timeout=120) == 0
-        assert not _listening(api_url)
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
+    assert result.returncode == 0, result.stderr
+    assert "-- 5 events (1 access, 1 application, 3 platform)" in result.stdout.splitlines()
+    # When Ctrl-C comes, everything stops and the demo exits 0
+    demo_run.process.send_signal(signal.SIGINT)
+    assert demo_run.process.wait(timeout=120) == 0
+    assert not _listening(api_url)
 
 
 def _check_the_run(tmp_path: Path, output: str, opensearch_url: str) -> None:

@@ -12,15 +12,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import botocore.auth
 import pytest
 
+from local_platform.gateway import Credentials
 from local_platform.stack import LocalStack
 from obsctl import client, sigv4
 from signals import logs as fields
@@ -245,34 +245,6 @@ def test_trace_reaches_the_local_xray_daemon(local_stack: LocalStack) -> None:
     assert local_stack.xray.rejected == 0
 
 
-@contextmanager
-def _serving(*args: str, environ: dict[str, str]) -> Iterator[list[str]]:
-    """``obsctl serve`` on a free port, as a user runs it: yields its banner, then stops it (SIGTERM)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "obsctl", "serve", "--port", "0", *args],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("Ctrl-C"):
-                break
-        assert lines and lines[-1].startswith("Ctrl-C"), process.stderr.read() if process.stderr else ""
-        yield lines
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 0, stderr
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 def _environ(**changes: str) -> dict[str, str]:
     kept = {
         k: v
@@ -295,46 +267,86 @@ def test_a_region_that_is_not_one_is_refused_before_anything_starts() -> None:
     assert "--region is not an AWS region name: 'Europe'" in bad.stderr
 
 
-def test_serve_applies_the_platform_in_its_region_and_admits_temporary_credentials() -> None:
-    """One ``obsctl serve`` (each one applies infra/live, about a minute and a half): the flag's
-    region wins over the environment's (the precedence itself: tests/unit/obsctl/test_local_region.py),
-    and its local caller plays STS credentials (key, secret and session token)."""
-    temporary = _environ(
-        AWS_REGION="eu-central-1",
-        OBSCTL_ACCESS_KEY_ID="ASIALOCALEXAMPLE",
-        OBSCTL_SECRET_ACCESS_KEY="tmp-secret",
-        OBSCTL_SESSION_TOKEN="tok-1",
+class _Kept:
+    """The session's stack, lent to ``obsctl serve``: its ``stop`` leaves it running."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self._stack = stack
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stack, name)
+
+    def stop(self) -> None:
+        pass
+
+
+def test_serve_starts_the_platform_in_the_flag_region_and_prints_how_to_call_it(
+    local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``obsctl serve`` in this process, on the session's platform (each real start applies infra/live,
+    about 90 s; the e2e demo test runs one as a user does). The flag's region wins over the environment's
+    (the precedence itself: tests/unit/obsctl/test_local_region.py)."""
+    import local_platform.stack
+    from obsctl.cli import main
+
+    asked: dict[str, object] = {}
+
+    def start_stack(port: int, *, region: str, say: object) -> _Kept:
+        asked.update(port=port, region=region)
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()  # Ctrl-C, once served
+        return _Kept(local_stack)
+
+    monkeypatch.setattr(local_platform.stack, "start_stack", start_stack)
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["serve", "--port", "0", "--region", "us-west-2"]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out = capsys.readouterr().out
+    assert asked == {"port": 0, "region": "us-west-2"}
+    assert "applying infra/live into an empty AWS emulator (us-west-2)" in out
+    assert "terraform      created 103 of 105 resources of infra/live" in out
+    assert f"--endpoint {local_stack.url}" in out
+    assert out.rstrip().endswith("stopped")
+
+
+def test_obsctl_call_signs_with_temporary_credentials_from_its_environment(local_stack: LocalStack) -> None:
+    # Given the gateway admits an STS-style caller (key, secret and session token)
+    temporary = Credentials(
+        access_key="ASIALOCALEXAMPLE",
+        secret_key="tmp-secret",
+        session_token="tok-1",
+        user_name="local-session",
     )
-    with _serving("--region", "us-west-2", environ=temporary) as lines:
-        (region,) = [line for line in lines if line.startswith("region ")]
-        assert region.split()[:2] == ["region", "us-west-2"], lines
-        assert any("--region us-west-2" in line for line in lines)
-        (created,) = [line for line in lines if line.startswith("terraform ")]
-        assert "created 103 of 105 resources" in created, created
-        url = next(line.split()[1] for line in lines if line.startswith("API"))
-        assert any("with session token" in line for line in lines)
+    local_stack.gateway.add_caller(temporary)
+    environ = _environ(
+        OBSCTL_ACCESS_KEY_ID=temporary.access_key,
+        OBSCTL_SECRET_ACCESS_KEY=temporary.secret_key,
+        OBSCTL_SESSION_TOKEN="tok-1",
+        AWS_REGION=local_stack.names.region,
+    )
 
-        def call(environ: dict[str, str]) -> str:
-            command = [
-                sys.executable,
-                "-m",
-                "obsctl",
-                "call",
-                "GET",
-                "/objects?limit=1",
-                "--endpoint",
-                url,
-                "--region",
-                "us-west-2",
-            ]
-            done = subprocess.run(
-                command, env=environ, capture_output=True, text=True, timeout=60, check=False
-            )
-            return done.stdout
+    def call(environ: dict[str, str]) -> str:
+        command = [
+            sys.executable,
+            "-m",
+            "obsctl",
+            "call",
+            "GET",
+            "/objects?limit=1",
+            "--endpoint",
+            local_stack.url,
+        ]
+        done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=60, check=False)
+        return done.stdout
 
-        # Then obsctl call with the same environment signs with the token and is let in
-        assert call(temporary).startswith("HTTP 200")
+    try:
+        # Then obsctl call with that environment signs with the token and is let in
+        assert call(environ).startswith("HTTP 200")
         # and the key without its token, or with another one, is refused as AWS refuses it
-        without = {k: v for k, v in temporary.items() if k != "OBSCTL_SESSION_TOKEN"}
+        without = {k: v for k, v in environ.items() if k != "OBSCTL_SESSION_TOKEN"}
         assert sigv4.MSG_INVALID_TOKEN in call(without)
-        assert sigv4.MSG_INVALID_TOKEN in call({**temporary, "OBSCTL_SESSION_TOKEN": "tok-2"})
+        assert sigv4.MSG_INVALID_TOKEN in call({**environ, "OBSCTL_SESSION_TOKEN": "tok-2"})
+    finally:
+        local_stack.gateway.remove_caller(temporary.access_key)

@@ -220,17 +220,19 @@ def test_the_roles_as_created_are_least_privilege_under_iam_enforcement(deployme
 
 
 @pytest.mark.destroys_platform
-def test_destroy_removes_everything(deployment: Applied, session_platform: Any) -> None:
+def test_destroy_removes_everything(session_platform: Any) -> None:
     """Both roots destroyed at once (live refers to bootstrap's buckets by name only); the state
-    was refreshed by the second plan, so destroy does not refresh it again. The session's last test."""
+    was refreshed by the second plan, so destroy does not refresh it again. The session's last test
+    (tests/conftest.py orders it so): no other test runs on a destroyed platform."""
+    applied = Applied(deployment=session_platform.deployment)
     _empty_every_bucket()
     session_platform.destroyed = True
 
     def destroy(name: str) -> subprocess.CompletedProcess[str]:
-        root = deployment.deployment.roots[name]
-        return deployment.timed(
+        root = applied.deployment.roots[name]
+        return applied.timed(
             f"{name}: destroy",
-            lambda: tf.destroy(deployment.engine, root.root, root.var_files, *root.extra, "-refresh=false"),
+            lambda: tf.destroy(applied.engine, root.root, root.var_files, *root.extra, "-refresh=false"),
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -238,11 +240,11 @@ def test_destroy_removes_everything(deployment: Applied, session_platform: Any) 
 
     for name, result in results.items():
         assert result.returncode == 0, f"{name}: " + (result.stdout + result.stderr)[-4000:]
-        assert tf.managed_in_state(deployment.engine, deployment.deployment.roots[name].root) == set()
-    assert deployment.client("s3").list_buckets()["Buckets"] == []
-    assert deployment.client("lambda").list_functions()["Functions"] == []
-    assert deployment.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
-    assert deployment.client("iam").list_roles()["Roles"] == []
+        assert tf.managed_in_state(applied.engine, applied.deployment.roots[name].root) == set()
+    assert applied.client("s3").list_buckets()["Buckets"] == []
+    assert applied.client("lambda").list_functions()["Functions"] == []
+    assert applied.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert applied.client("iam").list_roles()["Roles"] == []
 
 
 def _empty_every_bucket() -> None:
