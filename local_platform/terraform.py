@@ -10,8 +10,9 @@ Where the engine comes from:
   ``/opt/tf-plugins``. The project writes its own CLI configuration (``build/terraform/terraformrc``:
   the mirror for ``hashicorp/aws``, no direct download of it) and points ``TF_CLI_CONFIG_FILE`` at it
   for the commands it runs, and only for those;
-* a GitHub runner (``GITHUB_ACTIONS=true``): ``terraform`` on the PATH (hashicorp/setup-terraform) and
-  the registry, with ``terraform init`` honouring the committed ``.terraform.lock.hcl``.
+* a GitHub runner (``GITHUB_ACTIONS=true``), or a workstation with ``OBS_TERRAFORM_FROM_REGISTRY=1``:
+  ``terraform`` on the PATH (hashicorp/setup-terraform) and the registry, with ``terraform init``
+  honouring the committed ``.terraform.lock.hcl``.
 
 Anything missing is an error naming what is missing; the checks never skip.
 
@@ -39,6 +40,7 @@ __all__ = [
     "EMULATOR_ACCOUNT_ID",
     "EMULATOR_GAPS",
     "EMULATOR_REGION",
+    "ENV_FROM_REGISTRY",
     "INFRA_DIR",
     "LOCAL_BACKEND_OVERRIDE",
     "PROVIDER_MIRROR",
@@ -69,6 +71,9 @@ __all__ = [
 ]
 
 
+ENV_FROM_REGISTRY = "OBS_TERRAFORM_FROM_REGISTRY"
+"""``1``: ``terraform`` from the PATH and the AWS provider from the registry (pinned by the committed
+lock files), as on a GitHub runner; for a workstation without the provider mirror."""
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA_DIR = REPO_ROOT / "infra"
 BUILD_DIR = REPO_ROOT / "build" / "terraform"
@@ -193,15 +198,15 @@ def find_engine(
     Raises :class:`EngineError` naming what is missing: the binary, or the provider mirror.
     """
     environ = os.environ if environ is None else environ
-    on_github = environ.get("GITHUB_ACTIONS") == "true"
+    on_github = environ.get("GITHUB_ACTIONS") == "true" or environ.get(ENV_FROM_REGISTRY) == "1"
     build_dir.mkdir(parents=True, exist_ok=True)
     cli_config = build_dir / "terraformrc"
     if on_github and not mirror.is_dir():
         found = shutil.which("terraform", path=environ.get("PATH"))
         if found is None:
             raise EngineError(
-                "terraform is not on the PATH of this GitHub runner: add hashicorp/setup-terraform "
-                "before `make` in the workflow"
+                "terraform is not on the PATH: on a GitHub runner add hashicorp/setup-terraform "
+                f"before `make` in the workflow; with {ENV_FROM_REGISTRY}=1 install Terraform >= 1.10"
             )
         cache = build_dir / "plugin-cache"
         cache.mkdir(exist_ok=True)
@@ -217,7 +222,8 @@ def find_engine(
         raise EngineError(
             "cannot run Terraform: missing "
             + " and ".join(missing)
-            + ". Install them (see infra/README.md, 'Checks'); the infra checks never skip."
+            + f". Install them (see infra/README.md, 'Checks'), or set {ENV_FROM_REGISTRY}=1 to use "
+            "`terraform` on the PATH and the provider from the registry; the infra checks never skip."
         )
     cli_config.write_text(cli_config_text(mirror=mirror), encoding="utf-8")
     return Engine(binary=binary, cli_config=cli_config)

@@ -91,6 +91,22 @@ def test_github_runner_uses_setup_terraform_and_the_registry(tmp_path: Path) -> 
     assert "plugin_cache_dir" in text
 
 
+def test_a_workstation_without_the_mirror_can_opt_into_the_registry(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_binary(bin_dir / "terraform")
+    environ = {"PATH": str(bin_dir)}
+    # without the opt-in a missing mirror is an error that names the opt-in
+    with pytest.raises(tf.EngineError, match=tf.ENV_FROM_REGISTRY):
+        tf.find_engine(tmp_path / "build", binary=tmp_path / "none", mirror=tmp_path / "no-mirror", environ=environ)
+
+    engine = tf.find_engine(
+        tmp_path / "build", mirror=tmp_path / "no-mirror", environ={**environ, tf.ENV_FROM_REGISTRY: "1"}
+    )
+
+    assert engine.registry and engine.binary == bin_dir / "terraform"
+
+
 def test_github_runner_without_terraform_says_to_add_setup_terraform(tmp_path: Path) -> None:
     with pytest.raises(tf.EngineError, match="hashicorp/setup-terraform"):
         tf.find_engine(
