@@ -521,8 +521,6 @@ def exercise_policies(endpoint: str, platform: Platform, other_bucket: str) -> l
     """
     import boto3
     from botocore.exceptions import ClientError
-    from moto import settings
-    from moto.core.authorization import ActionAuthenticatorMixin
 
     sts = _client(endpoint, platform.region, "sts")
     probes: list[tuple[str, str, Callable[[Any], Any], str, str]] = [
@@ -588,9 +586,8 @@ def exercise_policies(endpoint: str, platform: Platform, other_bucket: str) -> l
             aws_session_token=credentials["SessionToken"],
         )
     results: list[PolicyCheck] = []
-    saved = (settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count)
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-    ActionAuthenticatorMixin.request_count = 0
+    # moto's own switch (POST /moto-api/reset-auth), so it works for an emulator in another process
+    previous = _set_iam_enforcement(endpoint, "0")
     try:
         for who, action, call, resource, expected in probes:
             try:
@@ -602,5 +599,15 @@ def exercise_policies(endpoint: str, platform: Platform, other_bucket: str) -> l
             role = (platform.function if who == "function" else platform.shipper).role_arn
             results.append(PolicyCheck(role, action, f"arn:aws:s3:::{resource}", expected, outcome))
     finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
+        _set_iam_enforcement(endpoint, previous)
     return results
+
+
+def _set_iam_enforcement(endpoint: str, after_requests: str) -> str:
+    """moto enforces IAM after ``after_requests`` more requests (``inf``: never); returns the previous."""
+    import requests
+
+    response = requests.post(f"{endpoint}/moto-api/reset-auth", data=after_requests.encode(), timeout=10)
+    response.raise_for_status()
+    previous: str = response.json()["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+    return previous

@@ -1,4 +1,6 @@
-"""The AWS emulator of the local stack: a moto server in-process on 127.0.0.1.
+"""The AWS emulator of the local stack: a moto server on 127.0.0.1, in-process (``obsctl serve``,
+``make demo``) or in a process of its own (``process=True``: the test session, whose unit tests
+reset the in-process moto with ``mock_aws``). Everything talks to it over HTTP.
 
 It starts empty, with the project's moto extensions installed (local_platform.emulator_extensions);
 ``terraform apply`` of ``infra/live`` then creates the platform in it (local_platform.deployment), and
@@ -10,6 +12,8 @@ so; the gateway and the demo reproduce the parts that matter at the boundary.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,13 +52,41 @@ class Emulator:
         )
 
     def stop(self) -> None:
-        if self._server is not None:
+        if isinstance(self._server, subprocess.Popen):
+            self._server.terminate()
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+                self._server.wait()
+        elif self._server is not None:
             self._server.stop()
-            self._server = None
+        self._server = None
 
 
-def start_emulator(names: LocalNames | None = None) -> Emulator:
+def start_emulator(names: LocalNames | None = None, *, process: bool = False) -> Emulator:
     """Start moto's server, empty, on a free loopback port (Terraform fills it: local_platform.deployment)."""
+    names = names or LocalNames()
+    if process:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "local_platform.emulator"],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        assert child.stdout is not None
+        endpoint = child.stdout.readline().strip()
+        if not endpoint.startswith("http://127.0.0.1:"):
+            child.kill()
+            child.wait()
+            raise RuntimeError(f"the emulator process did not start (it printed {endpoint!r})")
+        return Emulator(endpoint=endpoint, names=names, _server=child)
+    server = _moto_server()
+    host, port = server.get_host_and_port()
+    return Emulator(endpoint=f"http://{host}:{port}", names=names, _server=server)
+
+
+def _moto_server() -> Any:
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -69,8 +101,29 @@ def start_emulator(names: LocalNames | None = None) -> Emulator:
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    return server
+
+
+def _serve() -> None:
+    """``python -m local_platform.emulator``: print the endpoint, serve until terminated."""
+    import signal
+    import threading
+
+    server = _moto_server()
     host, port = server.get_host_and_port()
-    return Emulator(endpoint=f"http://{host}:{port}", names=names or LocalNames(), _server=server)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"http://{host}:{port}", flush=True)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    _serve()
 
 
 def put_sample_objects(s3: Any, bucket: str, objects: int = SAMPLE_OBJECT_COUNT) -> None:

@@ -174,6 +174,7 @@ def start_stack(
             credentials=caller_credentials(),
             clock=clock or (lambda: datetime.now(UTC)),
             publish_metrics=publish_metrics,
+            metric_filters=platform.metric_filters,
         ).start(port)
     except BaseException:
         if owned:

@@ -99,7 +99,8 @@ def _start_platform() -> SessionPlatform:
     from local_platform.stack import allowed_callers
     from local_platform.terraform import BUILD_DIR, EMULATOR_REGION
 
-    emulator = start_emulator(LocalNames(region=EMULATOR_REGION))
+    # in a process of its own: the unit tests' mock_aws resets the in-process moto
+    emulator = start_emulator(LocalNames(region=EMULATOR_REGION), process=True)
     try:
         deployment = deploy(
             emulator.endpoint,

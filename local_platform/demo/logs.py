@@ -235,8 +235,8 @@ def _write_shipper_logs(ctx: DemoContext, logs: Any, lines: list[str]) -> None:
 
     for batch in batch_events(events):  # type: ignore[arg-type]
         logs.put_log_events(logGroupName=ctx.names.shipper_log_group, logStreamName=stream, logEvents=batch)
-    from alerts.model import Var
     from local_platform.metric_filters import apply_metric_filters
 
     timestamp = ctx.clock.now() if ctx.clock else datetime.now(UTC)
-    apply_metric_filters(ctx.client("cloudwatch"), Var.SHIPPER_LOG_GROUP, lines, timestamp)
+    filters = ctx.platform.metric_filters if ctx.platform else []
+    apply_metric_filters(ctx.client("cloudwatch"), filters, ctx.names.shipper_log_group, lines, timestamp)

@@ -15,7 +15,7 @@ A request is handled the way the deployed HTTP API does it (``infra/modules/http
 5. the function's lines and Lambda's platform lines go to the function's log group, one JSON
    access-log line (:mod:`.access_log`) to the access-log group, and the metrics AWS would publish
    (:mod:`.aws_metrics`) plus the EMF metrics the function printed (:mod:`.emf`) and the catalog's
-   metric filters (``local_platform.metric_filters``) go to the emulated CloudWatch.
+   metric filters Terraform created (``local_platform.metric_filters``) go to the emulated CloudWatch.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alerts.model import Var
 from local_platform.emulator import Emulator
 from local_platform.gateway.access_log import access_line
 from local_platform.gateway.auth import Credentials, authenticate, loopback_hosts
@@ -82,6 +81,9 @@ class LocalGateway:
     credentials: Credentials
     clock: Clock = field(default=lambda: datetime.now(UTC))
     publish_metrics: bool = True
+    metric_filters: list[dict[str, Any]] = field(default_factory=list)
+    """The log groups' metric filters as created (``DescribeMetricFilters``); applied to the lines
+    the function writes."""
     exchanges: list[Exchange] = field(default_factory=list)
     log_events_written: int = 0
     _callers: dict[str, Credentials] = field(default_factory=dict)
@@ -236,7 +238,9 @@ class LocalGateway:
         )
         for namespace, datum in emf_metric_data(invocation.log_lines, now):
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=[datum])
-        apply_metric_filters(cloudwatch, Var.FUNCTION_LOG_GROUP, invocation.log_lines, now)
+        apply_metric_filters(
+            cloudwatch, self.metric_filters, self.function.log_group, invocation.log_lines, now
+        )
 
 
 def _ms_since(started: float) -> float:

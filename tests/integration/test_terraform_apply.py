@@ -225,7 +225,7 @@ def test_destroy_removes_everything(session_platform: Any) -> None:
     was refreshed by the second plan, so destroy does not refresh it again. The session's last test
     (tests/conftest.py orders it so): no other test runs on a destroyed platform."""
     applied = Applied(deployment=session_platform.deployment)
-    _empty_every_bucket()
+    _empty_every_bucket(applied)
     session_platform.destroyed = True
 
     def destroy(name: str) -> subprocess.CompletedProcess[str]:
@@ -247,14 +247,30 @@ def test_destroy_removes_everything(session_platform: Any) -> None:
     assert applied.client("iam").list_roles()["Roles"] == []
 
 
-def _empty_every_bucket() -> None:
-    """The teardown steps of infra/README.md: empty the buckets (every version) before destroying them
-    (the local stack put sample objects into the data bucket). Through moto's backend: moto evaluates
-    the buckets' conditional Deny statements as matching."""
-    from moto.backends import get_backend
+ARN_KEY = "aws:PrincipalArn"
 
-    s3 = get_backend("s3")[tf.EMULATOR_ACCOUNT_ID]["aws"]
-    for bucket in list(s3.buckets.values()):
-        for key in list(bucket.keys.keys()):
-            for version in list(bucket.keys.getlist(key)):
-                s3.delete_object(bucket.name, key, version_id=getattr(version, "version_id", None))
+
+def _empty_every_bucket(applied: Applied) -> None:
+    """The teardown steps of infra/README.md: empty the buckets (every version) before destroying them
+    (the local stack put sample objects into the data bucket), each as a principal its policy admits."""
+    from local_platform.deployment import role_client
+
+    s3 = applied.client("s3")
+    for bucket in s3.list_buckets()["Buckets"]:
+        name = bucket["Name"]
+        statements = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])["Statement"]
+        admitted = [
+            principal
+            for statement in statements
+            for principal in statement.get("Condition", {})
+            .get("ArnNotEquals", {})
+            .get("aws:PrincipalArn", [])
+        ]
+        operator = role_client(applied.endpoint, applied.deployment.region, admitted[0], "s3", "teardown")
+        for page in operator.get_paginator("list_object_versions").paginate(Bucket=name):
+            versions = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            for version in versions:
+                operator.delete_object(Bucket=name, **version)
