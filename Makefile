@@ -106,7 +106,7 @@ test-integration: setup ## Integration and end-to-end tests (start a local OpenS
 test: setup lint-py check-generated check-infra ## ruff, mypy, drift and infra checks, then every test
 	$(BIN)/pytest -q
 
-demo: setup-local ## Run the whole platform locally end to end; writes build/demo/summary.json
+demo: setup-local ## Run the whole platform locally end to end, on what terraform apply of infra/live creates in the emulator; writes build/demo/summary.json
 	$(BIN)/obsctl demo
 
 demo-keep: setup-local ## The demo, then keep its API and OpenSearch running until Ctrl-C (for `obsctl logs`)

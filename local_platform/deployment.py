@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -170,6 +172,15 @@ class Deployment:
         live = self.roots["live"]
         return {address: tf.EMULATOR_GAPS[address] for address in sorted(set(live.planned) - live.in_state)}
 
+    @property
+    def work_dir(self) -> Path:
+        """The working copy of ``infra/`` the roots were applied from (their state included)."""
+        return self.roots["live"].root.parents[1]
+
+    def remove_work_dir(self) -> None:
+        """Once the emulator is gone its state means nothing: drop the working copy."""
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
     def summary(self) -> dict[str, Any]:
         return {
             "applied": self.resources_applied,
@@ -235,16 +246,19 @@ def deploy(
     endpoint: str,
     *,
     region: str = tf.EMULATOR_REGION,
-    work_dir: Path = tf.BUILD_DIR / "local",
+    work_dir: Path | None = None,
     allowed_callers: list[str] | None = None,
     full_bootstrap: bool = False,
     say: Callable[[str], None] = print,
 ) -> Deployment:
     """Apply bootstrap (its artifacts bucket, or all of it) and live into the emulator at ``endpoint``.
 
-    ``allowed_callers`` become live's ``api_allowed_callers`` (who the function admits). Raises
-    :class:`DeploymentError` when anything but the emulator's documented gaps is not created.
+    ``allowed_callers`` become live's ``api_allowed_callers`` (who the function admits). The working
+    copy of ``infra/`` (state included) is ``work_dir``, by default one per run under
+    ``build/terraform/runs/`` (two local stacks never share one). Raises :class:`DeploymentError` when
+    anything but the emulator's documented gaps is not created.
     """
+    work_dir = work_dir or tf.BUILD_DIR / "runs" / f"{os.getpid()}-{time.monotonic_ns()}"
     seconds: dict[str, float] = {}
 
     @contextmanager

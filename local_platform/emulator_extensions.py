@@ -36,6 +36,11 @@ behaviour moto did not have, so other users of the same in-process emulator are 
   and ``Bool``, ``...IfExists``; a missing key fails a condition, except for negated operators
   (``...Not...``), as documented. An operator it does not know makes a Deny apply and an Allow not.
 
+* CloudWatch Logs event ids: moto numbers events 0, 1, 2, ... per process, so two emulators (a demo
+  and a test session sharing one OpenSearch node) give different events the same id, and the
+  shipper, which can use the id as the document id, overwrites one with the other. CloudWatch's ids
+  are unique 56-digit strings; the extension draws them at random with that shape.
+
 What remains out of reach is listed in ``EMULATOR_GAPS`` of local_platform.terraform.
 """
 
@@ -72,6 +77,7 @@ def install() -> None:
     _lambda_logging_config()
     _no_docker_subscription_delivery()
     _bucket_policy_context()
+    _unique_log_event_ids()
     _installed = True
 
 
@@ -501,3 +507,17 @@ def _bucket_policy_context() -> None:
 
     S3Response._key_response = key_response  # type: ignore[method-assign]
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
+def _unique_log_event_ids() -> None:
+    import secrets
+
+    from moto.logs.models import LogEvent
+
+    original_init = LogEvent.__init__
+
+    def init(self: Any, ingestion_time: int, log_event: dict[str, Any]) -> None:
+        original_init(self, ingestion_time, log_event)
+        self.event_id = f"{secrets.randbelow(10**56):056d}"
+
+    LogEvent.__init__ = init  # type: ignore[method-assign]

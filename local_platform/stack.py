@@ -85,6 +85,7 @@ class LocalStack:
         self.proxy.stop()
         if self.owns_emulator:
             self.emulator.stop()
+            self.deployment.remove_work_dir()
 
 
 def allowed_callers(account_id: str) -> list[str]:
@@ -179,6 +180,8 @@ def start_stack(
     except BaseException:
         if owned:
             emulator.stop()
+            if deployment is not None:
+                deployment.remove_work_dir()
         raise
     return LocalStack(
         emulator=emulator,

@@ -160,7 +160,14 @@ def _start_demo(node_url: Callable[[], str]) -> DemoRun:
     return DemoRun(process=process, out_dir=out_dir, output=output, environ=environ)
 
 
+START_EARLY = "OBS_TESTS_START_EARLY"
+"""``0``: start the session services when a fixture first needs them (to measure what the early
+start is worth, or to debug one of them alone)."""
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if os.environ.get(START_EARLY) == "0":
+        return
     wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
     if "session_platform" in wanted:
         _EARLY.start("platform", _start_platform, lambda platform: platform.emulator.stop())

@@ -17,11 +17,12 @@ def register(sub: Any) -> None:
         "demo",
         help="run the platform locally end to end and write build/demo/summary.json",
         description=(
-            "Start the local stack, send scripted API traffic (paging, bad parameters, unsigned, tampered "
-            "and wrong-region requests), ship the logs into a real local OpenSearch, stage an incident and "
-            "deliver its alarms as Chatbot notifications to a local webhook, render the dashboards "
-            "(publishing them when GRAFANA_URL and GRAFANA_TOKEN are set), then stop everything. "
-            "Exit status 0 when every check held."
+            "Start the local stack (an empty AWS emulator that `terraform apply` of infra/live fills, "
+            "about 90 s; the function as Terraform configured it), send scripted API traffic (paging, "
+            "bad parameters, unsigned, tampered and wrong-region requests), ship the logs into a real "
+            "local OpenSearch, stage an incident and deliver the alarms Terraform created as Chatbot "
+            "notifications to a local webhook, render the dashboards (publishing them when GRAFANA_URL "
+            "and GRAFANA_TOKEN are set), then stop everything. Exit status 0 when every check held."
         ),
     )
     parser.add_argument("--out", default="build/demo", help="output folder (default build/demo)")

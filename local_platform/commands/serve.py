@@ -1,4 +1,5 @@
-"""obsctl serve: the HTTP API locally, behind a SigV4 gateway, on an in-process AWS emulator."""
+"""obsctl serve: the HTTP API locally, behind a SigV4 gateway, on what Terraform created in an
+in-process AWS emulator."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ __all__ = ["register", "run"]
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "serve",
-        help="serve the API on 127.0.0.1 with IAM (SigV4) auth, on an in-process AWS emulator",
+        help="serve the API on 127.0.0.1 with IAM (SigV4) auth, on what Terraform created in an AWS emulator",
         description=(
-            "Start an AWS emulator (moto) on a free loopback port, create the KMS key, the encrypted "
-            "bucket with sample objects, the log groups and the alarm topic, and serve GET /objects on "
-            "127.0.0.1:PORT. Every request is verified like API Gateway's IAM auth (SigV4 for "
+            "Start an empty AWS emulator (moto) on a free loopback port, apply infra/live into it with "
+            "the real Terraform (offline from the provider mirror, or the registry with "
+            "OBS_TERRAFORM_FROM_REGISTRY=1; about 90 s, most of it the AWS provider's fixed S3 lifecycle "
+            "wait), put 250 sample objects into the bucket it created, and serve the routes it created on "
+            "127.0.0.1:PORT with the function as Terraform configured it (handler, environment, memory, "
+            "timeout, role). Every request is verified like API Gateway's IAM auth (SigV4 for "
             "execute-api); the real handler runs in-process; its logs, Lambda's platform lines and one "
             "access-log line per request go to the emulated CloudWatch Logs, and the metrics AWS would "
             "publish to the emulated CloudWatch. Stop with Ctrl-C."
