@@ -1,8 +1,8 @@
 """The real Terraform engine run against the local emulator: init, validate, plan, apply, destroy.
 
 Used by ``make check-infra`` (tools/terraform_engine.py: init + validate + plan of both roots) and by
-the integration test that applies both roots into a fresh emulator
-(tests/integration/test_terraform_apply.py); the local platform is to be built the same way.
+local_platform.deployment, which applies both roots into the emulator the local platform (``obsctl
+serve``, ``make demo``) and the integration tests run on (tests/integration/test_terraform_apply.py).
 
 Where the engine comes from:
 
