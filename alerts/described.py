@@ -137,8 +137,8 @@ def from_describe_alarms(response: Mapping[str, Any], prefix: str) -> DescribedA
         missing = sorted(referred - known)
         if missing:
             raise UnsupportedAlarm(
-                f"{prefix}-{composite.name}: refers to {', '.join(missing)}, which DescribeAlarms did not "
-                f"return with the prefix {prefix}-"
+                f"{prefix}-{composite.name}: refers to {', '.join(f'{prefix}-{m}' for m in missing)}, which "
+                "DescribeAlarms did not return"
             )
     return DescribedAlarms(tuple(metric_alarms), tuple(composites))
 
