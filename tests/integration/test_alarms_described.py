@@ -69,8 +69,9 @@ def created(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Created]:
         }
         yield Created(applied, response, tags)
     tf.BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    report = {"seconds": applied.seconds, "first_apply_error": applied.first_apply_error}
     (tf.BUILD_DIR / "alerting-apply-timings.json").write_text(
-        json.dumps(applied.seconds, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
 
 
