@@ -429,7 +429,8 @@ _RULE_TOKEN = re.compile(r"\s*(ALARM|OK|INSUFFICIENT_DATA)\(([a-z0-9-]+)\)|\s*(A
 
 
 def rule_value(rule: str, states: Mapping[str, State]) -> bool:
-    """Evaluate a composite alarm rule (ALARM/OK/INSUFFICIENT_DATA, AND, OR, NOT, parentheses)."""
+    """Evaluate a composite alarm rule (ALARM/OK/INSUFFICIENT_DATA, AND, OR, NOT, parentheses); a
+    rule that does not parse to its end is a ``ValueError``."""
     tokens: list[tuple[str, str]] = []
     pos = 0
     while pos < len(rule.rstrip()):
@@ -454,7 +455,9 @@ def rule_value(rule: str, states: Mapping[str, State]) -> bool:
             return text == "TRUE"
         if text == "(":
             value = disjunction()
-            index += 1  # ")"
+            if index >= len(tokens) or tokens[index] != ("word", ")"):
+                raise ValueError(f"unclosed '(' in alarm rule {rule!r}")
+            index += 1
             return value
         raise ValueError(f"unexpected {text!r} in alarm rule")
 
@@ -474,7 +477,13 @@ def rule_value(rule: str, states: Mapping[str, State]) -> bool:
             value = conjunction() or value
         return value
 
-    return disjunction()
+    try:
+        value = disjunction()
+    except IndexError:
+        raise ValueError(f"alarm rule {rule!r} ends early") from None
+    if index != len(tokens):
+        raise ValueError(f"unexpected {tokens[index][1]!r} in alarm rule {rule!r}")
+    return value
 
 
 def evaluate_composites(

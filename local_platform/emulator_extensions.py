@@ -40,6 +40,10 @@ behaviour moto did not have, so other users of the same in-process emulator are 
   and a test session sharing one OpenSearch node) give different events the same id, and the
   shipper, which can use the id as the document id, overwrites one with the other. CloudWatch's ids
   are unique 56-digit strings; the extension draws them at random with that shape.
+* CloudWatch alarm reads over a snapshot: moto 5.2 filters ``DescribeAlarms`` by iterating its alarm
+  dict while the threaded server inserts into it for a concurrent ``PutMetricAlarm`` (Terraform
+  creates alarms 30 at a time), so a read now and then answered 500 "dictionary changed size during
+  iteration", which fails an apply (the provider retries once). Each read now copies the alarms first.
 
 What remains out of reach is listed in ``EMULATOR_GAPS`` of local_platform.terraform.
 """
@@ -71,6 +75,7 @@ def install() -> None:
     if _installed:
         return
     _composite_alarms()
+    _cloudwatch_alarm_snapshots()
     _guardduty_features()
     _kms_rotation_period()
     _opensearch_serverless_policies()
@@ -133,6 +138,33 @@ def _composite_alarms() -> None:
         if not hasattr(Alarm, attribute):
             setattr(Alarm, attribute, None)
     CloudWatchResponse.put_composite_alarm = put_composite_alarm  # type: ignore[attr-defined]
+
+
+def _cloudwatch_alarm_snapshots() -> None:
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    def snapshot(self: Any) -> list[Any]:
+        return list(self.alarms.values())  # one C-level copy: no insert can interleave
+
+    def by_action_prefix(self: Any, action_prefix: str) -> list[Any]:
+        return [
+            a for a in snapshot(self) if any(action.startswith(action_prefix) for action in a.alarm_actions)
+        ]
+
+    def by_name_prefix(self: Any, name_prefix: str) -> list[Any]:
+        return [a for a in snapshot(self) if a.name.startswith(name_prefix)]
+
+    def by_names(self: Any, alarm_names: list[str]) -> list[Any]:
+        return [a for a in snapshot(self) if a.name in alarm_names]
+
+    def by_state_value(self: Any, target_state: str) -> list[Any]:
+        return [a for a in snapshot(self) if a.state_value == target_state]
+
+    CloudWatchBackend.describe_alarms = snapshot  # type: ignore[method-assign]
+    CloudWatchBackend.get_alarms_by_action_prefix = by_action_prefix  # type: ignore[method-assign]
+    CloudWatchBackend.get_alarms_by_alarm_name_prefix = by_name_prefix  # type: ignore[method-assign]
+    CloudWatchBackend.get_alarms_by_alarm_names = by_names  # type: ignore[method-assign]
+    CloudWatchBackend.get_alarms_by_state_value = by_state_value  # type: ignore[method-assign]
 
 
 def _guardduty_features() -> None:

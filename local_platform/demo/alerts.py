@@ -1,13 +1,21 @@
-"""Demo step: stage an incident, evaluate the catalog's alarms on the emulated CloudWatch metrics,
-and deliver each state change to a local chat webhook along the production path: an EventBridge
-"CloudWatch Alarm State Change" event per transition -> the real notifier handler (notifier/) in the
-local Lambda runtime -> the chat topic -> the chat webhook. What the demo prints is what Slack gets.
+"""Demo step: stage an incident, evaluate the alarms Terraform created on the emulated CloudWatch
+metrics, and deliver each state change to a local chat webhook along the production path: an
+EventBridge "CloudWatch Alarm State Change" event per transition -> the real notifier handler
+(notifier/) in the local Lambda runtime -> the chat topic -> the chat webhook. What the demo prints is
+what Slack gets.
 
-The emulator has no alarm evaluation, so the backtester's engine evaluates the catalog on the
-metrics the local stack published (``GetMetricData``, period-aligned: wall clock windows). Percentile
-alarms are skipped: the emulator's ``GetMetricData`` has no percentile statistics. Every transition
-becomes an event, as CloudWatch sends every one to EventBridge; the notifier decides what posts
-(not the first INSUFFICIENT_DATA -> OK, not ``info`` alarms, not suppressed composite actions).
+The alarms are read from the emulator's CloudWatch (``DescribeAlarms``, metric and composite alarms
+named ``<prefix>-*``, every page), as Terraform created them from the rendered catalog when it applied
+infra/live, and turned into the engine's objects by ``alerts.described``: literal dimensions, severity
+from the description Terraform wrote. So a drift between what the catalog renders and what Terraform
+creates (a threshold, a dimension value, a rule) changes what this step fires; an alarm the engine
+cannot represent stops it with the alarm's name. No alarms at all means infra/live was not applied.
+
+The emulator has no alarm evaluation, so the backtester's engine evaluates them on the metrics the
+local stack published (``GetMetricData``, period-aligned: wall clock windows). Percentile alarms are
+skipped: the emulator's ``GetMetricData`` has no percentile statistics. Every transition becomes an
+event, as CloudWatch sends every one to EventBridge; the notifier decides what posts (not the first
+INSUFFICIENT_DATA -> OK, not ``info`` alarms, not suppressed composite actions).
 
 The simulated clock first moves to the next hour boundary and only metrics from there on are
 evaluated, so the story (alarms fired, messages sent) is the same on every run whatever the time.
@@ -20,15 +28,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts import catalog
+from alerts.described import DescribedAlarms, UnsupportedAlarm, describe_alarms, from_describe_alarms
 from alerts.engine import INSUFFICIENT, Result, evaluate_alarm, evaluate_composites, math_datapoints
-from alerts.model import AnyMetricAlarm, Bindings, MathAlarm, MetricAlarm, MetricStat, Var, is_percentile
+from alerts.model import AnyMetricAlarm, MathAlarm, MetricAlarm, MetricStat, is_percentile
 from local_platform.chat import ChatReceiver
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
+from local_platform.deployment import Platform
 from local_platform.lambda_runtime import LocalFunction
 from local_platform.names import LocalNames
-from notifier.config import ENV_OPENSEARCH_SEARCH_URL
+from notifier.config import ENV_OPENSEARCH_DASHBOARDS_URL, ENV_OPENSEARCH_SEARCH_URL
 from notifier.events import alarm_state_change
 
 __all__ = [
@@ -40,7 +49,7 @@ __all__ = [
     "RUNBOOK_BASE_URL",
     "Change",
     "alarm_datapoints",
-    "bindings",
+    "created_alarms",
     "evaluable",
     "fetch",
     "notifier",
@@ -63,18 +72,19 @@ NOTIFIER_HANDLER = "notifier.handler:handler"
 RUNBOOK_BASE_URL = "https://github.com/example/obs-platform/blob/main"
 
 
-def bindings(names: LocalNames) -> Bindings:
-    return {
-        Var.FUNCTION_NAME: names.function_name,
-        Var.SHIPPER_FUNCTION_NAME: names.shipper_function_name,
-        Var.API_ID: names.api_id,
-        Var.API_STAGE: names.stage,
-        Var.FUNCTION_LOG_GROUP: names.function_log_group,
-        Var.ACCESS_LOG_GROUP: names.access_log_group,
-        Var.SHIPPER_LOG_GROUP: names.shipper_log_group,
-        Var.FUNCTION_SUBSCRIPTION_FILTER: f"{names.prefix}-function-to-shipper",
-        Var.ACCESS_SUBSCRIPTION_FILTER: f"{names.prefix}-access-to-shipper",
-    }
+def created_alarms(ctx: DemoContext) -> DescribedAlarms:
+    """The deployment's alarms as the emulator's CloudWatch holds them (what Terraform created)."""
+    prefix = ctx.names.prefix
+    response = describe_alarms(ctx.client("cloudwatch"), prefix)
+    try:
+        alarms = from_describe_alarms(response, prefix)
+    except UnsupportedAlarm as error:
+        raise DemoCheckFailed(f"an alarm in CloudWatch cannot be evaluated locally: {error}") from error
+    if not alarms:
+        raise DemoCheckFailed(
+            f"no alarms in CloudWatch named {prefix}-*: was infra/live applied into the emulator?"
+        )
+    return alarms
 
 
 def evaluable(alarm: AnyMetricAlarm) -> bool:
@@ -82,10 +92,9 @@ def evaluable(alarm: AnyMetricAlarm) -> bool:
     return not any(is_percentile(stat) for stat in stats)
 
 
-def fetch(
-    cloudwatch: Any, stat: MetricStat, bound: Bindings, start: datetime, end: datetime
-) -> dict[int, float]:
-    """Period-aligned datapoints of one metric and statistic from (emulated) CloudWatch."""
+def fetch(cloudwatch: Any, stat: MetricStat, start: datetime, end: datetime) -> dict[int, float]:
+    """Period-aligned datapoints of one metric and statistic from (emulated) CloudWatch; the
+    dimensions are the described alarm's literal values."""
     response = cloudwatch.get_metric_data(
         MetricDataQueries=[
             {
@@ -95,7 +104,7 @@ def fetch(
                         "Namespace": stat.metric.namespace,
                         "MetricName": stat.metric.metric_name,
                         "Dimensions": [
-                            {"Name": k, "Value": v} for k, v in stat.metric.resolved_dimensions(bound).items()
+                            {"Name": k, "Value": v} for k, v in stat.metric.resolved_dimensions({}).items()
                         ],
                     },
                     "Period": stat.period,
@@ -114,13 +123,13 @@ def fetch(
 
 
 def alarm_datapoints(
-    cloudwatch: Any, alarm: AnyMetricAlarm, bound: Bindings, start: datetime, end: datetime
+    cloudwatch: Any, alarm: AnyMetricAlarm, start: datetime, end: datetime
 ) -> dict[int, float]:
     if isinstance(alarm, MathAlarm):
-        inputs = {stat.id: fetch(cloudwatch, stat, bound, start, end) for stat in alarm.metrics}
+        inputs = {stat.id: fetch(cloudwatch, stat, start, end) for stat in alarm.metrics}
         return math_datapoints(alarm, inputs)
     stat = MetricStat("m", alarm.metric, alarm.statistic, alarm.period)
-    return fetch(cloudwatch, stat, bound, start, end)
+    return fetch(cloudwatch, stat, start, end)
 
 
 @dataclass(frozen=True)
@@ -160,7 +169,11 @@ def state_change_event(change: Change, names: LocalNames) -> dict[str, Any]:
 
 
 def notifier(ctx: DemoContext) -> LocalFunction:
-    """The real notifier handler in the local Lambda runtime, configured as Terraform does."""
+    """The real notifier handler in the local Lambda runtime, as Terraform configured it (read back:
+    handler, environment, memory, timeout, with an STS session of its role), its logs links pointed at
+    the local node. Without the platform (a test of this step alone), configured like Terraform does."""
+    if ctx.platform is not None:
+        return _notifier_as_created(ctx, ctx.platform)
     names = ctx.names
     return LocalFunction(
         handler_path=NOTIFIER_HANDLER,
@@ -180,6 +193,31 @@ def notifier(ctx: DemoContext) -> LocalFunction:
     )
 
 
+def _notifier_as_created(ctx: DemoContext, platform: Platform) -> LocalFunction:
+    config = platform.notifier
+    credentials = ctx.client("sts").assume_role(RoleArn=config.role_arn, RoleSessionName=config.name)[
+        "Credentials"
+    ]
+    environment = {k: v for k, v in config.environment.items() if k != ENV_OPENSEARCH_DASHBOARDS_URL}
+    return LocalFunction(
+        handler_path=config.handler_path,
+        function_name=config.name,
+        log_group=config.log_group,
+        region=platform.region,
+        account_id=platform.account_id,
+        memory_mb=config.memory_mb,
+        timeout_s=float(config.timeout_s),
+        environment={
+            **environment,
+            **_logs_link_setting(ctx),
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+            "AWS_ENDPOINT_URL_SNS": ctx.aws_endpoint,
+        },
+    )
+
+
 def _logs_link_setting(ctx: DemoContext) -> dict[str, str]:
     """No OpenSearch Dashboards runs locally: the logs links are the demo node's own search API, so
     they answer there. Without a node (``--only alerts`` with no OPENSEARCH_URL) nothing would
@@ -193,18 +231,19 @@ def run(ctx: DemoContext) -> None:
     if ctx.send is None or ctx.clock is None or ctx.set_s3_fault is None:
         raise DemoCheckFailed("the alerts step needs the local stack (send, clock, set_s3_fault)")
     names = ctx.names
+    created = created_alarms(ctx)  # before the story: without alarms there is nothing to show
     sns = ctx.client("sns")
     with ChatReceiver(say=ctx.say) as receiver:
         subscription = sns.subscribe(
             TopicArn=names.chat_topic_arn, Protocol="http", Endpoint=receiver.url, ReturnSubscriptionArn=True
         )["SubscriptionArn"]
         try:
-            _play_and_notify(ctx, receiver)
+            _play_and_notify(ctx, receiver, created)
         finally:
             sns.unsubscribe(SubscriptionArn=subscription)
 
 
-def _play_and_notify(ctx: DemoContext, receiver: ChatReceiver) -> None:
+def _play_and_notify(ctx: DemoContext, receiver: ChatReceiver, created: DescribedAlarms) -> None:
     assert ctx.send is not None and ctx.clock is not None and ctx.set_s3_fault is not None
     names = ctx.names
     now = int(ctx.clock.now().timestamp())
@@ -225,26 +264,25 @@ def _play_and_notify(ctx: DemoContext, receiver: ChatReceiver) -> None:
         ctx.set_s3_fault(None)
     end = ctx.clock.now()
 
-    bound = bindings(names)
     cloudwatch = ctx.client("cloudwatch")
-    alarms = [a for a in catalog.ALL_METRIC_ALARMS if evaluable(a)]
+    alarms = [a for a in created.metric_alarms if evaluable(a)]
     results = {
         alarm.name: evaluate_alarm(
             alarm,
-            alarm_datapoints(cloudwatch, alarm, bound, started, end + timedelta(minutes=1)),
+            alarm_datapoints(cloudwatch, alarm, started, end + timedelta(minutes=1)),
             started.timestamp(),
             end.timestamp(),
         )
         for alarm in alarms
     }
-    composites = list(catalog.COMPOSITES)
+    composites = list(created.composites)
     composite_names = {c.name for c in composites}
     for composite in composites:
         for child in set(composite.children()) - composite_names:
             results.setdefault(child, Result(child))  # not evaluable locally: stays INSUFFICIENT_DATA
     evaluate_composites(composites, results, started.timestamp(), end.timestamp())
 
-    by_severity = {name: catalog.get_alarm(name).severity for name in results}
+    by_severity = {name: created.severity(name) for name in results}
     function = notifier(ctx)
     published = 0
     for change in state_changes(results):

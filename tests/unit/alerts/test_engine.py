@@ -151,6 +151,22 @@ def test_rule_language():
         rule_value("ALARM(a) XOR ALARM(b)", states)
 
 
+@pytest.mark.parametrize(
+    ("rule", "error"),
+    [
+        ("ALARM(a) ALARM(b)", "unexpected"),
+        ("(ALARM(a) OR ALARM(b)", "unclosed"),
+        ("ALARM(a) AND", "ends early"),
+        ("ALARM(a))", "unexpected"),
+    ],
+)
+def test_a_rule_that_does_not_parse_to_its_end_is_an_error(rule, error):
+    # "ALARM(a) ALARM(b)" used to read as ALARM(a) and an unclosed "(" passed: a rule read in part
+    # would be evaluated as something CloudWatch would have refused
+    with pytest.raises(ValueError, match=error):
+        rule_value(rule, {"a": "ALARM", "b": "OK"})
+
+
 def _result(name, *changes):
     return Result(name, transitions=[Transition(T0 + t, s, "test") for t, s in changes])
 

@@ -121,7 +121,7 @@ def test_the_emulator_override_sends_every_service_to_the_emulator() -> None:
 
     for service in tf.EMULATED_SERVICES:
         assert f'{service} = "http://127.0.0.1:4567"' in text
-    assert "max_retries = 1" in text
+    assert "max_retries = 3" in text
     assert "skip_requesting_account_id  = true" in text
     assert "s3_use_path_style           = true" in text
 
