@@ -266,6 +266,16 @@ def _play_and_notify(ctx: DemoContext, receiver: ChatReceiver, created: Describe
 
     cloudwatch = ctx.client("cloudwatch")
     alarms = [a for a in created.metric_alarms if evaluable(a)]
+    ctx.say(
+        f"alerts: evaluating the alarms CloudWatch holds (DescribeAlarms): {len(alarms)} of "
+        f"{len(created.metric_alarms)} metric alarms (percentiles need CloudWatch) and "
+        f"{len(created.composites)} composites"
+    )
+    ctx.summary["alarms_evaluated"] = {
+        "metric": len(alarms),
+        "metric_skipped_percentile": len(created.metric_alarms) - len(alarms),
+        "composite": len(created.composites),
+    }
     results = {
         alarm.name: evaluate_alarm(
             alarm,

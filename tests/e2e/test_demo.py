@@ -87,6 +87,10 @@ def _check_the_run(tmp_path: Path, output: str, opensearch_url: str) -> None:
         "module.grafana.aws_grafana_workspace_service_account.publisher",
     ]
     assert summary["iam_checks_passed"] == 7
+    # and it evaluated the alarms as CloudWatch holds them (the percentile ones need CloudWatch)
+    evaluated = summary["alarms_evaluated"]
+    assert evaluated["metric"] + evaluated["metric_skipped_percentile"] == 29
+    assert evaluated["composite"] == 8
     # and every step reported what it did
     assert summary["objects_listed"] == 250
     assert summary["requests"] == sum(summary["responses"].values())
