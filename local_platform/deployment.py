@@ -34,9 +34,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local_platform import terraform as tf
+
+if TYPE_CHECKING:
+    from local_platform.lambda_runtime import LocalFunction
 
 __all__ = [
     "ARTIFACTS_TARGET",
@@ -52,9 +55,11 @@ __all__ = [
     "RootResult",
     "deploy",
     "exercise_policies",
+    "local_function",
     "package_zip",
     "read_back",
     "role_client",
+    "role_credentials",
 ]
 
 OPERATOR_ROLE_ARN = f"arn:aws:iam::{tf.EMULATOR_ACCOUNT_ID}:role/Admin"
@@ -203,21 +208,60 @@ def _client(endpoint: str, region: str, service: str) -> Any:
     )
 
 
+def role_credentials(endpoint: str, region: str, role_arn: str, session: str = "local") -> dict[str, str]:
+    """An STS session of ``role_arn`` as the environment variables Lambda sets for a function."""
+    response = _client(endpoint, region, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session)
+    credentials = response["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
 def role_client(endpoint: str, region: str, role_arn: str, service: str, session: str = "local") -> Any:
     """A boto3 client signing as an STS session of ``role_arn`` (what Lambda gives a function, what an
     operator assumes): the emulator's bucket policies see that role as ``aws:PrincipalArn``."""
     import boto3
 
-    credentials = _client(endpoint, region, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session)[
-        "Credentials"
-    ]
+    credentials = role_credentials(endpoint, region, role_arn, session)
     return boto3.client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint,
         region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+    )
+
+
+def local_function(
+    endpoint: str,
+    platform: Platform,
+    config: FunctionConfig,
+    local_environment: dict[str, str],
+    *,
+    drop: frozenset[str] = frozenset(),
+) -> LocalFunction:
+    """``config`` (a function as Terraform configured it) in the local Lambda runtime: its handler,
+    environment (less ``drop``), memory and timeout, an STS session of its role as its credentials,
+    plus ``local_environment`` (the local endpoints)."""
+    from local_platform.lambda_runtime import LocalFunction
+
+    environment = {k: v for k, v in config.environment.items() if k not in drop}
+    return LocalFunction(
+        handler_path=config.handler_path,
+        function_name=config.name,
+        log_group=config.log_group,
+        region=platform.region,
+        account_id=platform.account_id,
+        memory_mb=config.memory_mb,
+        timeout_s=float(config.timeout_s),
+        environment={
+            **environment,
+            **role_credentials(endpoint, platform.region, config.role_arn, config.name),
+            **local_environment,
+        },
     )
 
 
@@ -533,79 +577,37 @@ def exercise_policies(endpoint: str, platform: Platform, other_bucket: str) -> l
     identity policies (with an empty condition context); these checks use statements without
     conditions, so its answers are AWS's.
     """
-    import boto3
     from botocore.exceptions import ClientError
 
-    sts = _client(endpoint, platform.region, "sts")
-    probes: list[tuple[str, str, Callable[[Any], Any], str, str]] = [
-        (
-            "function",
-            "s3:ListBucket",
-            lambda s3: s3.list_objects_v2(Bucket=platform.data_bucket, MaxKeys=1),
-            platform.data_bucket,
-            "allowed",
-        ),
-        (
-            "function",
-            "s3:GetObject",
-            lambda s3: s3.get_object(Bucket=platform.data_bucket, Key="probe"),
-            f"{platform.data_bucket}/probe",
-            "denied",
-        ),
-        (
-            "function",
-            "s3:PutObject",
-            lambda s3: s3.put_object(Bucket=platform.data_bucket, Key="probe", Body=b"x"),
-            f"{platform.data_bucket}/probe",
-            "denied",
-        ),
-        (
-            "function",
-            "s3:DeleteObject",
-            lambda s3: s3.delete_object(Bucket=platform.data_bucket, Key="probe"),
-            f"{platform.data_bucket}/probe",
-            "denied",
-        ),
-        (
-            "function",
-            "s3:ListBucket",
-            lambda s3: s3.list_objects_v2(Bucket=other_bucket, MaxKeys=1),
-            other_bucket,
-            "denied",
-        ),
-        (
-            "shipper",
-            "s3:ListBucket",
-            lambda s3: s3.list_objects_v2(Bucket=platform.data_bucket, MaxKeys=1),
-            platform.data_bucket,
-            "denied",
-        ),
-        (
-            "shipper",
-            "s3:GetObject",
-            lambda s3: s3.get_object(Bucket=platform.data_bucket, Key="probe"),
-            f"{platform.data_bucket}/probe",
-            "denied",
-        ),
+    data, other = platform.data_bucket, other_bucket
+    # (role, action, bucket, key or None, expected)
+    probes = [
+        ("function", "s3:ListBucket", data, None, "allowed"),
+        ("function", "s3:GetObject", data, "probe", "denied"),
+        ("function", "s3:PutObject", data, "probe", "denied"),
+        ("function", "s3:DeleteObject", data, "probe", "denied"),
+        ("function", "s3:ListBucket", other, None, "denied"),
+        ("shipper", "s3:ListBucket", data, None, "denied"),
+        ("shipper", "s3:GetObject", data, "probe", "denied"),
     ]
-    sessions = {}
-    for who, config in (("function", platform.function), ("shipper", platform.shipper)):
-        credentials = sts.assume_role(RoleArn=config.role_arn, RoleSessionName=f"local-{who}")["Credentials"]
-        sessions[who] = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name=platform.region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
+    calls: dict[str, Callable[[Any, str, str], Any]] = {
+        "s3:ListBucket": lambda s3, bucket, _: s3.list_objects_v2(Bucket=bucket, MaxKeys=1),
+        "s3:GetObject": lambda s3, bucket, key: s3.get_object(Bucket=bucket, Key=key),
+        "s3:PutObject": lambda s3, bucket, key: s3.put_object(Bucket=bucket, Key=key, Body=b"x"),
+        "s3:DeleteObject": lambda s3, bucket, key: s3.delete_object(Bucket=bucket, Key=key),
+    }
+    sessions = {
+        who: role_client(endpoint, platform.region, config.role_arn, "s3", f"local-{who}")
+        for who, config in (("function", platform.function), ("shipper", platform.shipper))
+    }
     results: list[PolicyCheck] = []
     # moto's own switch (POST /moto-api/reset-auth), so it works for an emulator in another process
     previous = _set_iam_enforcement(endpoint, "0")
     try:
-        for who, action, call, resource, expected in probes:
+        for who, action, bucket, key, expected in probes:
+            resource = f"{bucket}/{key}" if key else bucket
             try:
-                call(sessions[who])
+                calls[action](sessions[who], bucket, key or "")
                 outcome = "allowed"
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")

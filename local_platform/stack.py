@@ -19,6 +19,7 @@ from local_platform.deployment import (
     DeploymentError,
     Platform,
     deploy,
+    local_function,
     role_client,
 )
 from local_platform.emulator import SAMPLE_OBJECT_COUNT, Emulator, put_sample_objects, start_emulator
@@ -199,22 +200,11 @@ def _local_function(
 ) -> LocalFunction:
     """The function as Terraform configured it, with its role's credentials (an STS session, as
     Lambda gives it) and the local endpoints."""
-    config = platform.function
-    role = emulator.client("sts").assume_role(RoleArn=config.role_arn, RoleSessionName=config.name)
-    credentials = role["Credentials"]
-    return LocalFunction(
-        handler_path=config.handler_path,
-        function_name=config.name,
-        log_group=config.log_group,
-        region=platform.region,
-        account_id=platform.account_id,
-        memory_mb=config.memory_mb,
-        timeout_s=float(config.timeout_s),
-        environment={
-            **config.environment,
-            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    return local_function(
+        emulator.endpoint,
+        platform,
+        platform.function,
+        {
             # S3 through the fault proxy (the demo stages outages there); the rest to the emulator
             "AWS_ENDPOINT_URL_S3": proxy.url,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": emulator.endpoint,

@@ -34,7 +34,7 @@ from alerts.model import AnyMetricAlarm, MathAlarm, MetricAlarm, MetricStat, is_
 from local_platform.chat import ChatReceiver
 from local_platform.demo.context import DemoContext
 from local_platform.demo.traffic import DemoCheckFailed
-from local_platform.deployment import Platform
+from local_platform.deployment import Platform, local_function
 from local_platform.lambda_runtime import LocalFunction
 from local_platform.names import LocalNames
 from notifier.config import ENV_OPENSEARCH_DASHBOARDS_URL, ENV_OPENSEARCH_SEARCH_URL
@@ -194,27 +194,10 @@ def notifier(ctx: DemoContext) -> LocalFunction:
 
 
 def _notifier_as_created(ctx: DemoContext, platform: Platform) -> LocalFunction:
-    config = platform.notifier
-    credentials = ctx.client("sts").assume_role(RoleArn=config.role_arn, RoleSessionName=config.name)[
-        "Credentials"
-    ]
-    environment = {k: v for k, v in config.environment.items() if k != ENV_OPENSEARCH_DASHBOARDS_URL}
-    return LocalFunction(
-        handler_path=config.handler_path,
-        function_name=config.name,
-        log_group=config.log_group,
-        region=platform.region,
-        account_id=platform.account_id,
-        memory_mb=config.memory_mb,
-        timeout_s=float(config.timeout_s),
-        environment={
-            **environment,
-            **_logs_link_setting(ctx),
-            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": credentials["SessionToken"],
-            "AWS_ENDPOINT_URL_SNS": ctx.aws_endpoint,
-        },
+    # no OpenSearch Dashboards locally: the links go to the node's search API (_logs_link_setting)
+    local = {**_logs_link_setting(ctx), "AWS_ENDPOINT_URL_SNS": ctx.aws_endpoint}
+    return local_function(
+        ctx.aws_endpoint, platform, platform.notifier, local, drop=frozenset({ENV_OPENSEARCH_DASHBOARDS_URL})
     )
 
 
