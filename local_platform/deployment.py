@@ -325,7 +325,8 @@ def deploy(
     s3 = _client(endpoint, region, "s3")
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        say("terraform init (both roots, offline from the provider mirror) ...")
+        source = "the registry" if engine.registry else "the provider mirror, offline"
+        say(f"terraform init (both roots, from {source}) ...")
         with step("init"):
             list(pool.map(lambda r: tf.init(engine, r.root), roots.values()))
         # live's plan needs nothing of bootstrap: it runs while the artifacts bucket is created
