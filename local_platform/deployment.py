@@ -29,14 +29,15 @@ import os
 import shutil
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local_platform import terraform as tf
+from local_platform.names import LocalNames
+from signals.services import PROJECT
 
 if TYPE_CHECKING:
     from local_platform.lambda_runtime import LocalFunction
@@ -186,15 +187,6 @@ class Deployment:
         """Once the emulator is gone its state means nothing: drop the working copy."""
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "applied": self.resources_applied,
-            "planned": self.resources_planned,
-            "not_created": sorted(self.not_created),
-            "seconds": self.seconds,
-            "iam_checks": [f"{c.principal} {c.action} {c.outcome}" for c in self.policy_checks],
-        }
-
 
 def _client(endpoint: str, region: str, service: str) -> Any:
     import boto3
@@ -303,15 +295,7 @@ def deploy(
     anything but the emulator's documented gaps is not created.
     """
     work_dir = work_dir or tf.BUILD_DIR / "runs" / f"{os.getpid()}-{time.monotonic_ns()}"
-    seconds: dict[str, float] = {}
-
-    @contextmanager
-    def step(name: str) -> Iterator[None]:
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            seconds[name] = round(time.monotonic() - started, 1)
+    timer = tf.Timer()
 
     engine = tf.find_engine(work_dir)
     infra = tf.copy_infra(work_dir)
@@ -327,12 +311,11 @@ def deploy(
     with ThreadPoolExecutor(max_workers=2) as pool:
         source = "the registry" if engine.registry else "the provider mirror, offline"
         say(f"terraform init (both roots, from {source}) ...")
-        with step("init"):
+        with timer.step("init"):
             list(pool.map(lambda r: tf.init(engine, r.root), roots.values()))
         # live's plan needs nothing of bootstrap: it runs while the artifacts bucket is created
         live_plan = pool.submit(
-            _timed,
-            seconds,
+            timer.call,
             "live: plan",
             tf.plan,
             engine,
@@ -341,7 +324,7 @@ def deploy(
             live.root / "apply.tfplan",
             *live.extra,
         )
-        with step("bootstrap: artifacts bucket"):
+        with timer.step("bootstrap: artifacts bucket"):
             bootstrap.planned = tf.plan(
                 engine,
                 bootstrap.root,
@@ -351,10 +334,9 @@ def deploy(
                 f"-target={ARTIFACTS_TARGET}",
             )
             _checked_apply(engine, bootstrap, "target.tfplan", allowed=set())
+        artifacts_bucket = _artifacts_bucket(bootstrap)
         for key, sources in PACKAGE_SOURCES.items():
-            s3.put_object(
-                Bucket=_artifacts_bucket(bootstrap), Key=PACKAGE_KEYS[key], Body=package_zip(sources)
-            )
+            s3.put_object(Bucket=artifacts_bucket, Key=PACKAGE_KEYS[key], Body=package_zip(sources))
         live.planned = live_plan.result()
         say(
             f"terraform apply infra/live: {len(live.planned)} resources (about a minute: the AWS provider "
@@ -362,14 +344,14 @@ def deploy(
         )
         full = None
         if full_bootstrap:
-            full = pool.submit(_timed, seconds, "bootstrap: plan + apply", _plan_and_apply, engine, bootstrap)
-        with step("live: apply"):
+            full = pool.submit(timer.call, "bootstrap: plan + apply", _plan_and_apply, engine, bootstrap)
+        with timer.step("live: apply"):
             _checked_apply(engine, live, "apply.tfplan", allowed=set(tf.EMULATOR_GAPS))
         if full is not None:
             full.result()
-    with step("read back"):
+    with timer.step("read back"):
         platform = read_back(endpoint, region)
-    with step("IAM checks"):
+    with timer.step("IAM checks"):
         checks = exercise_policies(endpoint, platform, other_bucket=platform.dead_letter_bucket)
     failed = [check for check in checks if not check.passed]
     if failed:
@@ -386,17 +368,9 @@ def deploy(
         region=region,
         roots=roots,
         platform=platform,
-        seconds=seconds,
+        seconds=timer.steps,
         policy_checks=checks,
     )
-
-
-def _timed(seconds: dict[str, float], name: str, function: Callable[..., Any], *args: Any) -> Any:
-    started = time.monotonic()
-    try:
-        return function(*args)
-    finally:
-        seconds[name] = round(time.monotonic() - started, 1)
 
 
 def _artifacts_bucket(bootstrap: RootResult) -> str:
@@ -460,9 +434,12 @@ def _all(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str,
     return items
 
 
-def read_back(endpoint: str, region: str, prefix: str = "obs-platform") -> Platform:
-    """The platform as the emulator holds it. Raises :class:`DeploymentError` naming what is missing."""
+def read_back(endpoint: str, region: str, prefix: str = PROJECT) -> Platform:
+    """The platform as the emulator holds it (the functions found by the names the local code uses).
+    Raises :class:`DeploymentError` naming what is missing."""
     from signals import config as env
+
+    expected = LocalNames(region=region, prefix=prefix)
 
     def client(service: str) -> Any:
         return _client(endpoint, region, service)
@@ -471,9 +448,9 @@ def read_back(endpoint: str, region: str, prefix: str = "obs-platform") -> Platf
     names = {f["FunctionName"] for f in _all(lambda_client, "list_functions", "Functions")}
     functions: dict[str, FunctionConfig] = {}
     for role, name in (
-        ("function", f"{prefix}-objects-api"),
-        ("shipper", f"{prefix}-log-shipper"),
-        ("notifier", f"{prefix}-notifier"),
+        ("function", expected.function_name),
+        ("shipper", expected.shipper_function_name),
+        ("notifier", expected.notifier_function_name),
     ):
         if name not in names:
             raise DeploymentError(

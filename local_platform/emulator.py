@@ -5,8 +5,8 @@ reset the in-process moto with ``mock_aws``). Everything talks to it over HTTP.
 It starts empty, with the project's moto extensions installed (local_platform.emulator_extensions);
 ``terraform apply`` of ``infra/live`` then creates the platform in it (local_platform.deployment), and
 the only thing put in by hand is data: sample objects in the data bucket Terraform created. Where moto
-differs from AWS (it does not evaluate alarms, nor bucket-policy conditions) the stack's README says
-so; the gateway and the demo reproduce the parts that matter at the boundary.
+differs from AWS (it does not evaluate alarms, nor run metric filters) the stack's README says so;
+the gateway and the demo reproduce the parts that matter at the boundary.
 """
 
 from __future__ import annotations
@@ -122,10 +122,6 @@ def _serve() -> None:
         server.stop()
 
 
-if __name__ == "__main__":
-    _serve()
-
-
 def put_sample_objects(s3: Any, bucket: str, objects: int = SAMPLE_OBJECT_COUNT) -> None:
     """Data, not infrastructure: sample objects in the bucket Terraform created, written by ``s3``
     (a client of a principal the bucket policy admits: an operator)."""
@@ -137,3 +133,7 @@ def sample_key(i: int) -> str:
     """Sample object keys: a few prefixes, nested folders, a non-ASCII name, to exercise paging."""
     folder = ("reports", "images", "logs/2026", "données")[i % 4]
     return f"{folder}/object-{i:04d}.txt"
+
+
+if __name__ == "__main__":
+    _serve()

@@ -28,11 +28,14 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from local_platform.emulator import Emulator
 
 __all__ = [
     "BUILD_DIR",
@@ -48,7 +51,6 @@ __all__ = [
     "REPO_ROOT",
     "ROOTS",
     "TERRAFORM_BINARY",
-    "EmulatorServer",
     "Engine",
     "EngineError",
     "Timer",
@@ -66,7 +68,6 @@ __all__ = [
     "planned_changes",
     "point_at_emulator",
     "running_emulator",
-    "start_emulator",
     "validate",
 ]
 
@@ -74,6 +75,7 @@ __all__ = [
 ENV_FROM_REGISTRY = "OBS_TERRAFORM_FROM_REGISTRY"
 """``1``: ``terraform`` from the PATH and the AWS provider from the registry (pinned by the committed
 lock files), as on a GitHub runner; for a workstation without the provider mirror."""
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA_DIR = REPO_ROOT / "infra"
 BUILD_DIR = REPO_ROOT / "build" / "terraform"
@@ -280,36 +282,11 @@ def point_at_emulator(root: Path, endpoint: str) -> None:
 # --- The emulator -------------------------------------------------------------------------------
 
 
-@dataclass
-class EmulatorServer:
-    """moto's server in this process on a free loopback port."""
-
-    endpoint: str
-    _server: Any = field(default=None, repr=False)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-
-def start_emulator() -> EmulatorServer:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    from local_platform import emulator_extensions
-
-    emulator_extensions.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return EmulatorServer(endpoint=f"http://{host}:{port}", _server=server)
-
-
 @contextmanager
-def running_emulator() -> Iterator[EmulatorServer]:
+def running_emulator() -> Iterator[Emulator]:
+    """An empty emulator in this process (local_platform.emulator), stopped on exit."""
+    from local_platform.emulator import start_emulator
+
     emulator = start_emulator()
     try:
         yield emulator
@@ -333,6 +310,11 @@ class Timer:
             yield
         finally:
             self.steps[name] = round(time.monotonic() - started, 1)
+
+    def call(self, name: str, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` timed as step ``name`` (for a thread pool's ``submit``)."""
+        with self.step(name):
+            return function(*args)
 
 
 def init(engine: Engine, root: Path) -> None:

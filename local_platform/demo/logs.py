@@ -136,7 +136,7 @@ def run(ctx: DemoContext) -> None:
             indexed += summary["docs_indexed"]
             dead_lettered += summary["docs_dead_lettered"]
             emf_skipped += summary["emf_skipped"]
-    _write_shipper_logs(ctx, logs, shipper_output)
+    _write_shipper_logs(ctx, logs, shipper_output, platform.metric_filters)
     ctx.say(
         f"shipped {received} log events in {invocations} subscription batches: "
         f"{indexed} documents indexed, {emf_skipped} EMF lines skipped (CloudWatch makes metrics of them), "
@@ -222,8 +222,11 @@ def find_missing_request_ids(url: str, request_ids: list[str]) -> list[str]:
     return [request_id for request_id in wanted if request_id not in found]
 
 
-def _write_shipper_logs(ctx: DemoContext, logs: Any, lines: list[str]) -> None:
-    """Put the shipper's stdout into its log group, as Lambda would."""
+def _write_shipper_logs(
+    ctx: DemoContext, logs: Any, lines: list[str], metric_filters: list[dict[str, Any]]
+) -> None:
+    """Put the shipper's stdout into its log group, as Lambda would, and apply the metric filters
+    Terraform created on it."""
     if not lines:
         return
     stream = time.strftime("%Y/%m/%d/[$LATEST]") + "demo"
@@ -238,5 +241,5 @@ def _write_shipper_logs(ctx: DemoContext, logs: Any, lines: list[str]) -> None:
     from local_platform.metric_filters import apply_metric_filters
 
     timestamp = ctx.clock.now() if ctx.clock else datetime.now(UTC)
-    filters = ctx.platform.metric_filters if ctx.platform else []
-    apply_metric_filters(ctx.client("cloudwatch"), filters, ctx.names.shipper_log_group, lines, timestamp)
+    cloudwatch = ctx.client("cloudwatch")
+    apply_metric_filters(cloudwatch, metric_filters, ctx.names.shipper_log_group, lines, timestamp)

@@ -51,7 +51,7 @@ def run_demo(out_dir: Path, *, only: set[str] | None = None, keep: bool = False)
     started = time.perf_counter()
     print(
         "starting the local stack: an empty AWS emulator, then `terraform apply` of infra/live into it "
-        "(the real engine, offline), the function as Terraform configured it, the SigV4 gateway ...",
+        "(the real engine), the function as Terraform configured it, the SigV4 gateway ...",
         flush=True,
     )
     with ExitStack() as cleanup:

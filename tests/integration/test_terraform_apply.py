@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -27,7 +26,6 @@ from local_platform import terraform as tf
 from local_platform.deployment import Deployment
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
 
 
 @dataclass
@@ -35,7 +33,7 @@ class Applied:
     deployment: Deployment
     second_plans: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     secret_versions: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    timer: tf.Timer = field(default_factory=tf.Timer)
 
     @property
     def endpoint(self) -> str:
@@ -53,13 +51,6 @@ class Applied:
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
-
-    def timed(self, step: str, function: Callable[[], T]) -> T:
-        started = time.monotonic()
-        try:
-            return function()
-        finally:
-            self.seconds[step] = round(time.monotonic() - started, 1)
 
     def second_plan(self, name: str) -> dict[str, list[str]]:
         root = self.deployment.roots[name]
@@ -79,9 +70,7 @@ def deployment(session_platform: Any) -> Iterator[Applied]:
     applied.secret_versions.append(applied.next_token_secret_version())
     with ThreadPoolExecutor(max_workers=2) as pool:
         plans = {
-            name: pool.submit(
-                applied.timed, f"{name}: second plan", lambda name=name: applied.second_plan(name)
-            )
+            name: pool.submit(applied.timer.call, f"{name}: second plan", applied.second_plan, name)
             for name in tf.ROOTS
         }
         applied.second_plans = {name: plan.result() for name, plan in plans.items()}
@@ -92,7 +81,8 @@ def deployment(session_platform: Any) -> Iterator[Applied]:
         # The figures for the report (make test prints nothing of a passing test).
         tf.BUILD_DIR.mkdir(parents=True, exist_ok=True)
         (tf.BUILD_DIR / "apply-timings.json").write_text(
-            json.dumps({**applied.deployment.seconds, **applied.seconds}, indent=2, sort_keys=True) + "\n",
+            json.dumps({**applied.deployment.seconds, **applied.timer.steps}, indent=2, sort_keys=True)
+            + "\n",
             encoding="utf-8",
         )
 
@@ -230,10 +220,7 @@ def test_destroy_removes_everything(session_platform: Any) -> None:
 
     def destroy(name: str) -> subprocess.CompletedProcess[str]:
         root = applied.deployment.roots[name]
-        return applied.timed(
-            f"{name}: destroy",
-            lambda: tf.destroy(applied.engine, root.root, root.var_files, *root.extra, "-refresh=false"),
-        )
+        return tf.destroy(applied.engine, root.root, root.var_files, *root.extra, "-refresh=false")
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(zip(tf.ROOTS, pool.map(destroy, tf.ROOTS), strict=True))
